@@ -1,0 +1,2 @@
+//! Integration tests: one binary so the crate and its dependencies link once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
