@@ -1,8 +1,295 @@
 //! Command-line interface: argument parsing (clap), output rendering and exit codes.
+//! The only module that touches clap, indicatif and stdout.
 
+mod create;
+mod delete;
+mod get;
+pub mod output;
+
+use crate::docker::{CommandError, Engine};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use output::{Output, OutputMode};
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code for any error (as kind).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code when a create was interrupted by SIGINT (128 + 2).
+pub const EXIT_SIGINT: u8 = 130;
+/// Exit code when a create was interrupted by SIGTERM (128 + 15).
+pub const EXIT_SIGTERM: u8 = 143;
+
+/// kindling creates and manages local Kubernetes clusters using Docker container 'nodes'.
+/// It is a drop-in replacement for kind.
+#[derive(Debug, Parser)]
+#[command(name = "kindling", version, disable_help_subcommand = true)]
+struct Cli {
+    /// info log verbosity, higher value produces more output
+    #[arg(short = 'v', long = "verbosity", global = true, default_value_t = 0, value_name = "int32")]
+    verbosity: i32,
+    /// silence all stderr output except errors
+    #[arg(short = 'q', long = "quiet", global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Creates one of [cluster]
+    Create {
+        #[command(subcommand)]
+        what: Option<create::CreateCommand>,
+    },
+    /// Deletes one of [cluster, clusters]
+    Delete {
+        #[command(subcommand)]
+        what: Option<delete::DeleteCommand>,
+    },
+    /// Gets one of [clusters, nodes, kubeconfig]
+    Get {
+        #[command(subcommand)]
+        what: Option<get::GetCommand>,
+    },
+    /// Prints the kindling CLI version
+    Version,
+    /// Output shell completion code for the specified shell (bash, zsh, fish or powershell)
+    Completion {
+        /// The shell to generate completions for
+        shell: Option<CompletionShell>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// `--output` formats for commands that print data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// Human-readable text (kind's output).
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// The `--name` flag shared by most commands; `KIND_CLUSTER_NAME` applies when it is absent.
+#[derive(Debug, Clone, Args)]
+pub struct NameArg {
+    /// the cluster context name
+    #[arg(short = 'n', long = "name", value_name = "string")]
+    name: Option<String>,
+}
+
+impl NameArg {
+    /// `--name`, else `KIND_CLUSTER_NAME` (when non-empty), else `kind`.
+    pub fn resolve(&self) -> String {
+        resolve_name(self.name.as_deref(), None)
+    }
+}
+
+/// kind's precedence: `--name` > `KIND_CLUSTER_NAME` > `config_name` > `kind`.
+pub fn resolve_name(flag: Option<&str>, config_name: Option<&str>) -> String {
+    let env = std::env::var("KIND_CLUSTER_NAME").ok().filter(|v| !v.is_empty());
+    flag.map(str::to_string)
+        .or(env)
+        .or(config_name.filter(|n| !n.is_empty()).map(str::to_string))
+        .unwrap_or_else(|| crate::config::DEFAULT_CLUSTER_NAME.to_string())
+}
+
+/// What a command run ended in, beyond success and error.
+#[derive(Debug, thiserror::Error)]
+pub enum Interrupted {
+    /// SIGINT (Ctrl-C) stopped the command.
+    #[error("interrupted by SIGINT")]
+    Sigint,
+    /// SIGTERM stopped the command.
+    #[error("terminated by SIGTERM")]
+    Sigterm,
+}
+
+/// Shared state every command gets.
+pub struct Ctx {
+    /// The stderr reporter.
+    pub out: Arc<Output>,
+}
+
+impl Ctx {
+    /// Connects to the engine named by `DOCKER_HOST` (or the default socket).
+    pub async fn engine(&self) -> anyhow::Result<Engine> {
+        Ok(Engine::connect().await?)
+    }
+}
+
+/// Writes data to stdout; a closed stdout (e.g. `| head`) is not an error.
+pub fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let args: Vec<String> = std::env::args().collect();
+    // kind pre-scans -q before parsing so even argument errors obey it.
+    let quiet = args.iter().skip(1).any(|a| a == "-q" || a == "--quiet");
+    let smart = output::stderr_is_smart_terminal();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => return clap_error(err, quiet, smart),
+    };
+    let out = Arc::new(Output::new(OutputMode { quiet: cli.quiet, verbosity: cli.verbosity, smart }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            out.error(&format!("failed to start the async runtime: {e}"));
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let ctx = Ctx { out: out.clone() };
+    let result = runtime.block_on(run(cli.command, &ctx));
+    // Background work (progress tickers, dropped tasks) must not delay exit.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(err) => report_error(&out, &err),
+    }
+}
+
+fn report_error(out: &Output, err: &anyhow::Error) -> ExitCode {
+    if let Some(interrupted) = err.downcast_ref::<Interrupted>() {
+        out.error(&format!("{err:#}"));
+        return ExitCode::from(match interrupted {
+            Interrupted::Sigint => EXIT_SIGINT,
+            Interrupted::Sigterm => EXIT_SIGTERM,
+        });
+    }
+    out.error(&format!("{err:#}"));
+    if let Some(cmd) = err.chain().find_map(|e| e.downcast_ref::<CommandError>()) {
+        out.command_output(&cmd.output_tail(40));
+    }
+    if out.mode().verbosity >= 1 {
+        let chain: Vec<String> = err.chain().map(|e| format!("  {e}")).collect();
+        eprintln!("Error chain:\n{}", chain.join("\n"));
+    }
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            print_stdout(&err.render().to_string());
+            return ExitCode::from(EXIT_OK);
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            if !quiet {
+                eprint!("{}", err.render());
+            }
+            let out = Output::new(OutputMode { quiet, verbosity: 0, smart });
+            out.error("Subcommand is required");
+            return ExitCode::from(EXIT_ERROR);
+        }
+        _ => {}
+    }
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let out = Output::new(OutputMode { quiet, verbosity: 0, smart });
+    out.error(&format!("{message} (see 'kindling --help')"));
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// Prints a group command's help on stderr and fails like kind does.
+fn subcommand_required(path: &[&str]) -> anyhow::Result<()> {
+    let mut cmd = Cli::command();
+    for p in path {
+        match cmd.find_subcommand(p) {
+            Some(sub) => cmd = sub.clone(),
+            None => break,
+        }
+    }
+    eprint!("{}", cmd.render_help());
+    anyhow::bail!("Subcommand is required")
+}
+
+async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
+    match command {
+        None => {
+            print_stdout(&Cli::command().render_help().to_string());
+            Ok(())
+        }
+        Some(Command::Version) => {
+            let version = env!("CARGO_PKG_VERSION");
+            if ctx.out.mode().quiet {
+                print_stdout(&format!("{version}\n"));
+            } else {
+                print_stdout(&format!(
+                    "kindling v{version} {}/{}\n",
+                    std::env::consts::OS,
+                    go_arch(std::env::consts::ARCH)
+                ));
+            }
+            Ok(())
+        }
+        Some(Command::Completion { shell }) => {
+            let Some(shell) = shell else { return subcommand_required(&["completion"]) };
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+                CompletionShell::Powershell => clap_complete::Shell::PowerShell,
+            };
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kindling", &mut buf);
+            print_stdout(&String::from_utf8_lossy(&buf));
+            Ok(())
+        }
+        Some(Command::Create { what }) => match what {
+            Some(cmd) => create::run(cmd, ctx).await,
+            None => subcommand_required(&["create"]),
+        },
+        Some(Command::Delete { what }) => match what {
+            Some(cmd) => delete::run(cmd, ctx).await,
+            None => subcommand_required(&["delete"]),
+        },
+        Some(Command::Get { what }) => match what {
+            Some(cmd) => get::run(cmd, ctx).await,
+            None => subcommand_required(&["get"]),
+        },
+    }
+}
+
+/// Go's names for CPU architectures, as kind prints them.
+fn go_arch(rust_arch: &str) -> &str {
+    match rust_arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn go_arch_names() {
+        assert_eq!(go_arch("x86_64"), "amd64");
+        assert_eq!(go_arch("aarch64"), "arm64");
+    }
 }

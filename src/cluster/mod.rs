@@ -1,8 +1,11 @@
 //! Cluster lifecycle: naming and labels shared by every command, and the create/delete flows.
 
+pub mod create;
+pub mod delete;
 pub mod kubeadm;
 
 use crate::config::{Cluster, NodeRole};
+use crate::docker::{ContainerSummary, DockerError, Engine};
 
 /// Label on every container of a cluster; its value is the cluster name.
 pub const CLUSTER_LABEL: &str = "io.x-k8s.kind.cluster";
@@ -61,6 +64,33 @@ pub fn load_balancer_name(cluster_name: &str) -> String {
 /// The kubeconfig context (and cluster and user) name kind uses: `kind-<cluster>`.
 pub fn context_name(cluster_name: &str) -> String {
     format!("kind-{cluster_name}")
+}
+
+/// Every cluster name found on container labels (stopped containers included), sorted, unique.
+pub async fn list_clusters(engine: &Engine) -> Result<Vec<String>, DockerError> {
+    let mut names: Vec<String> = engine
+        .list_containers(CLUSTER_LABEL)
+        .await?
+        .into_iter()
+        .filter_map(|c| c.labels.get(CLUSTER_LABEL).cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The containers of one cluster, or of every cluster when `name` is `None`.
+pub async fn list_nodes(engine: &Engine, name: Option<&str>) -> Result<Vec<ContainerSummary>, DockerError> {
+    let filter = match name {
+        Some(n) => format!("{CLUSTER_LABEL}={n}"),
+        None => CLUSTER_LABEL.to_string(),
+    };
+    engine.list_containers(&filter).await
+}
+
+/// The role label of a node container.
+pub fn role_of(node: &ContainerSummary) -> Option<NodeRole> {
+    node.labels.get(ROLE_LABEL).and_then(|r| NodeRole::parse(r))
 }
 
 #[cfg(test)]

@@ -1,0 +1,126 @@
+//! Running commands in nodes (`docker exec`), optionally feeding them input.
+
+use super::{CommandError, DockerError, Engine};
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+/// What a command run in a node produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Its standard output.
+    pub stdout: Vec<u8>,
+    /// Its standard error.
+    pub stderr: Vec<u8>,
+    /// Both, interleaved as produced.
+    pub combined: Vec<u8>,
+    /// Its exit status.
+    pub exit_code: i64,
+}
+
+impl ExecOutput {
+    /// Standard output as (lossy) UTF-8.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+impl Engine {
+    /// Runs `argv` in `node` and returns its output; a non-zero exit is not an error here.
+    pub async fn exec(&self, node: &str, argv: &[String], stdin: Option<Bytes>) -> Result<ExecOutput, DockerError> {
+        match stdin {
+            Some(bytes) => {
+                let input = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+                self.exec_streaming(node, argv, Some(input)).await
+            }
+            None => self.exec_streaming(node, argv, None::<futures_util::stream::Empty<Result<Bytes, std::io::Error>>>).await,
+        }
+    }
+
+    /// Runs `argv` in `node`; a non-zero exit becomes a [`CommandError`] carrying the output.
+    pub async fn exec_ok(&self, node: &str, argv: &[String], stdin: Option<Bytes>) -> Result<ExecOutput, DockerError> {
+        let out = self.exec(node, argv, stdin).await?;
+        check_exit(node, argv, out)
+    }
+
+    /// Runs `argv` in `node`, streaming `input` to its stdin (then closing it), and fails on a
+    /// non-zero exit. The input is never buffered whole.
+    pub async fn exec_ok_streaming<S>(&self, node: &str, argv: &[String], input: S) -> Result<ExecOutput, DockerError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        let out = self.exec_streaming(node, argv, Some(input)).await?;
+        check_exit(node, argv, out)
+    }
+
+    async fn exec_streaming<S>(&self, node: &str, argv: &[String], input: Option<S>) -> Result<ExecOutput, DockerError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        let op = || format!("run {:?} in node \"{node}\"", argv.first().map(String::as_str).unwrap_or(""));
+        let options = CreateExecOptions::<String> {
+            attach_stdin: Some(input.is_some()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(argv.to_vec()),
+            ..Default::default()
+        };
+        let created = self.client.create_exec(node, options).await.map_err(|e| DockerError::api(op(), e))?;
+        let started = self.client.start_exec(&created.id, None).await.map_err(|e| DockerError::api(op(), e))?;
+        let StartExecResults::Attached { mut output, input: mut writer } = started else {
+            return Err(DockerError::Api { operation: op(), status: None, message: "exec did not attach".into() });
+        };
+        let feeder = input.map(|stream| {
+            tokio::spawn(async move {
+                let mut stream = std::pin::pin!(stream);
+                while let Some(chunk) = stream.next().await {
+                    writer.write_all(&chunk?).await?;
+                }
+                // Closing our write side is what makes the command see end-of-input.
+                writer.shutdown().await
+            })
+        });
+        let mut out = ExecOutput::default();
+        while let Some(item) = output.next().await {
+            match item.map_err(|e| DockerError::api(op(), e))? {
+                LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                    out.stdout.extend_from_slice(&message);
+                    out.combined.extend_from_slice(&message);
+                }
+                LogOutput::StdErr { message } => {
+                    out.stderr.extend_from_slice(&message);
+                    out.combined.extend_from_slice(&message);
+                }
+                LogOutput::StdIn { .. } => {}
+            }
+        }
+        let inspect = self.client.inspect_exec(&created.id).await.map_err(|e| DockerError::api(op(), e))?;
+        out.exit_code = inspect.exit_code.unwrap_or(-1);
+        if let Some(feeder) = feeder {
+            let fed = feeder.await;
+            // A command that fails early stops reading; its exit status is the real story then.
+            if out.exit_code == 0 {
+                match fed {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        return Err(DockerError::Api { operation: op(), status: None, message: format!("sending input failed: {e}") });
+                    }
+                    Err(e) => {
+                        return Err(DockerError::Api { operation: op(), status: None, message: format!("input task failed: {e}") });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn check_exit(node: &str, argv: &[String], out: ExecOutput) -> Result<ExecOutput, DockerError> {
+    if out.exit_code == 0 {
+        Ok(out)
+    } else {
+        Err(CommandError { node: node.to_string(), argv: argv.to_vec(), exit_code: out.exit_code, output: out.combined }.into())
+    }
+}

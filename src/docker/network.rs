@@ -1,0 +1,211 @@
+//! The shared `kind` network, created exactly as kind creates it and safe under racing creates.
+
+use super::{DockerError, Engine};
+use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
+use bollard::query_parameters::ListNetworksOptionsBuilder;
+use std::collections::HashMap;
+use std::net::Ipv6Addr;
+
+/// What `ensure_network` found or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkOutcome {
+    /// The network already existed and was reused as is.
+    Existing,
+    /// kindling created it; `ipv6` says whether it got an IPv6 subnet.
+    Created {
+        /// Whether the IPv6 ULA subnet was accepted.
+        ipv6: bool,
+    },
+}
+
+const MTU_OPTION: &str = "com.docker.network.driver.mtu";
+const ATTEMPTS: i32 = 5;
+
+/// The IPv6 ULA /64 kind derives from a network name: `fc00:` + bytes 2..8 of
+/// SHA-1(name ‖ attempt as little-endian i32).
+pub fn ula_subnet(name: &str, attempt: i32) -> String {
+    let mut input = name.as_bytes().to_vec();
+    input.extend_from_slice(&attempt.to_le_bytes());
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &input);
+    let h = digest.as_ref();
+    let mut addr = [0u8; 16];
+    addr[0] = 0xfc;
+    addr[2..8].copy_from_slice(&h[2..8]);
+    format!("{}/64", Ipv6Addr::from(addr))
+}
+
+fn is_ipv6_unavailable(msg: &str) -> bool {
+    msg.contains("Cannot read IPv6 setup for bridge")
+        || (msg.contains("ip6tables") && (msg.contains("Unable to enable NAT rule") || msg.contains("setting default policy to DROP")))
+}
+
+fn is_pool_overlap(msg: &str) -> bool {
+    msg.contains("Pool overlaps with other one on this address space") || msg.contains("networks have overlapping")
+}
+
+impl Engine {
+    /// Makes sure the bridge network `name` exists (kind-facts §3.2); never removes it.
+    pub async fn ensure_network(&self, name: &str) -> Result<NetworkOutcome, DockerError> {
+        if !self.network_ids(name).await?.is_empty() {
+            self.prune_duplicate_networks(name).await?;
+            return Ok(NetworkOutcome::Existing);
+        }
+        let mtu = self.bridge_mtu().await;
+        for attempt in 0..ATTEMPTS {
+            match self.create_network(name, mtu.clone(), Some(ula_subnet(name, attempt))).await {
+                Ok(()) => {
+                    self.prune_duplicate_networks(name).await?;
+                    return Ok(NetworkOutcome::Created { ipv6: true });
+                }
+                Err(e) if e.message().contains("already exists") => {
+                    self.prune_duplicate_networks(name).await?;
+                    return Ok(NetworkOutcome::Existing);
+                }
+                Err(e) if is_ipv6_unavailable(&e.message()) => {
+                    return match self.create_network(name, mtu.clone(), None).await {
+                        Ok(()) => {
+                            self.prune_duplicate_networks(name).await?;
+                            Ok(NetworkOutcome::Created { ipv6: false })
+                        }
+                        Err(e) if e.message().contains("already exists") => Ok(NetworkOutcome::Existing),
+                        Err(e) => Err(e),
+                    };
+                }
+                Err(e) if is_pool_overlap(&e.message()) => {
+                    // Another create may have won the race with the same subnet.
+                    if !self.network_ids(name).await?.is_empty() {
+                        self.prune_duplicate_networks(name).await?;
+                        return Ok(NetworkOutcome::Existing);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(DockerError::Api {
+            operation: format!("create network \"{name}\""),
+            status: None,
+            message: "exhausted attempts trying to find a non-overlapping IPv6 subnet".into(),
+        })
+    }
+
+    /// The IPAM subnets of a network (for NO_PROXY).
+    pub async fn network_subnets(&self, name: &str) -> Result<Vec<String>, DockerError> {
+        let net = self
+            .client
+            .inspect_network(name, None)
+            .await
+            .map_err(|e| DockerError::api(format!("inspect network \"{name}\""), e))?;
+        Ok(net
+            .ipam
+            .and_then(|i| i.config)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.subnet)
+            .collect())
+    }
+
+    async fn network_ids(&self, name: &str) -> Result<Vec<String>, DockerError> {
+        let filters = HashMap::from([("name".to_string(), vec![format!("^{}$", regex_escape(name))])]);
+        let options = ListNetworksOptionsBuilder::default().filters(&filters).build();
+        let list = self
+            .client
+            .list_networks(Some(options))
+            .await
+            .map_err(|e| DockerError::api(format!("list networks named \"{name}\""), e))?;
+        // The engine's name filter is a pattern match; keep exact names only.
+        Ok(list.into_iter().filter(|n| n.name.as_deref() == Some(name)).filter_map(|n| n.id).collect())
+    }
+
+    async fn bridge_mtu(&self) -> Option<String> {
+        let bridge = self.client.inspect_network("bridge", None).await.ok()?;
+        let mtu = bridge.options?.get(MTU_OPTION)?.clone();
+        (mtu.parse::<u32>().ok()? > 0).then_some(mtu)
+    }
+
+    async fn create_network(&self, name: &str, mtu: Option<String>, ipv6_subnet: Option<String>) -> Result<(), DockerError> {
+        let mut options = HashMap::from([("com.docker.network.bridge.enable_ip_masquerade".to_string(), "true".to_string())]);
+        if let Some(mtu) = mtu {
+            options.insert(MTU_OPTION.to_string(), mtu);
+        }
+        let request = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".to_string()),
+            enable_ipv6: Some(ipv6_subnet.is_some()),
+            ipam: ipv6_subnet.map(|subnet| Ipam {
+                config: Some(vec![IpamConfig { subnet: Some(subnet), ..Default::default() }]),
+                ..Default::default()
+            }),
+            options: Some(options),
+            ..Default::default()
+        };
+        self.client
+            .create_network(request)
+            .await
+            .map(|_| ())
+            .map_err(|e| DockerError::api(format!("create network \"{name}\""), e))
+    }
+
+    /// When racing creates made several networks with the same name, keep the one with the most
+    /// containers (then the lowest id) and remove the others.
+    async fn prune_duplicate_networks(&self, name: &str) -> Result<(), DockerError> {
+        let ids = self.network_ids(name).await?;
+        if ids.len() < 2 {
+            return Ok(());
+        }
+        let mut ranked = Vec::new();
+        for id in ids {
+            match self.client.inspect_network(&id, None).await {
+                Ok(net) => ranked.push((net.containers.map(|c| c.len()).unwrap_or(0), id)),
+                Err(e) => {
+                    let err = DockerError::api(format!("inspect network {id}"), e);
+                    if !err.is_not_found() {
+                        return Err(err);
+                    }
+                }
+            }
+        }
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        for (_, id) in ranked.into_iter().skip(1) {
+            if let Err(e) = self.client.remove_network(&id).await {
+                let err = DockerError::api(format!("remove duplicate network {id}"), e);
+                if !err.is_not_found() {
+                    return Err(err);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ula_subnets_match_kind() {
+        assert_eq!(ula_subnet("kind", 0), "fc00:f853:ccd:e793::/64");
+        assert_eq!(ula_subnet("kind", 1), "fc00:8866:27d0:bd7e::/64");
+        assert_eq!(ula_subnet("kind", 2), "fc00:ddd9:fcae:c61c::/64");
+        assert_eq!(ula_subnet("kind", 3), "fc00:aa7c:42e1:abd3::/64");
+        assert_eq!(ula_subnet("kind", 4), "fc00:3131:6ea8:d73a::/64");
+    }
+
+    #[test]
+    fn recognises_engine_errors() {
+        assert!(is_ipv6_unavailable("Error response from daemon: Cannot read IPv6 setup for bridge br-1"));
+        assert!(is_pool_overlap("Pool overlaps with other one on this address space"));
+        assert!(!is_pool_overlap("network with name kind already exists"));
+        assert_eq!(regex_escape("a.b"), "a\\.b");
+    }
+}
