@@ -1,6 +1,8 @@
 //! Cluster lifecycle: naming and labels shared by every command, and the create/delete flows.
 
+pub mod containerd;
 pub mod kubeadm;
+pub mod manifests;
 
 use crate::config::{Cluster, NodeRole};
 
