@@ -1,8 +1,10 @@
 //! Cluster lifecycle: naming and labels shared by every command, and the create/delete flows.
 
+pub mod containerd;
 pub mod create;
 pub mod delete;
 pub mod kubeadm;
+pub mod manifests;
 
 use crate::config::{Cluster, NodeRole};
 use crate::docker::{ContainerSummary, DockerError, Engine};
