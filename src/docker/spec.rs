@@ -72,6 +72,8 @@ pub struct ContainerSpec {
     pub restart_on_failure: Option<i64>,
     /// Share the host's user namespace (engines with userns-remap).
     pub userns_host: bool,
+    /// Share the host's PID namespace (only the capability probe).
+    pub pid_host: bool,
     /// Allocate a TTY (nodes: yes, so the entrypoint's output is a console).
     pub tty: bool,
     /// Entrypoint override.
@@ -99,6 +101,7 @@ impl ContainerSpec {
             devices: Vec::new(),
             restart_on_failure: Some(1),
             userns_host: false,
+            pid_host: false,
             tty: true,
             entrypoint: None,
             user: None,
@@ -167,6 +170,9 @@ impl ContainerSpec {
         }
         if self.userns_host {
             host.userns_mode = Some("host".to_string());
+        }
+        if self.pid_host {
+            host.pid_mode = Some("host".to_string());
         }
         let mut exposed = Vec::new();
         if !self.ports.is_empty() {

@@ -1,0 +1,345 @@
+//! `create cluster`: an ordered list of steps (one file each), run under a cancellation token,
+//! with rollback of everything this run made on any failure, SIGINT or SIGTERM.
+//!
+//! Order: images ∥ network ∥ CA generation → nodes → load balancer → configuration → init →
+//! (CNI → StorageClass) ∥ (control-plane joins → worker joins) → wait → kubeconfig.
+
+mod config;
+mod export;
+mod images;
+mod init;
+mod join;
+pub mod loadbalancer;
+mod manifests;
+mod nodes;
+pub mod plan;
+mod wait;
+
+use crate::cluster::{CLUSTER_LABEL, DEFAULT_NETWORK};
+use crate::config::{Cluster, NodeRole};
+use crate::docker::{Engine, EngineInfo};
+use crate::kubeconfig::KubeconfigPaths;
+use crate::pki::{ClusterPki, KeyAlgorithm};
+use crate::report::Reporter;
+use anyhow::Context as _;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Default load-balancer image for clusters with several control planes.
+pub const DEFAULT_LOAD_BALANCER_IMAGE: &str = "docker.io/library/haproxy:3.2";
+/// Cluster names longer than this get kind's warning.
+const NAME_WARN_LENGTH: usize = 50;
+
+/// What to create and how.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    /// Cluster name (flags, environment and config already resolved).
+    pub name: String,
+    /// The config, with `--image` applied and defaults filled in (validated by `create`).
+    pub config: Cluster,
+    /// Keep the nodes when create fails.
+    pub retain: bool,
+    /// `--wait`: how long to wait for the control plane to be Ready (0 = don't).
+    pub wait: Duration,
+    /// Where the user's kubeconfig lives.
+    pub kubeconfig: KubeconfigPaths,
+    /// Key algorithm of the cluster's PKI.
+    pub key_algorithm: KeyAlgorithm,
+    /// Image of the external load balancer.
+    pub load_balancer_image: String,
+    /// Directory relative `hostPath`s are resolved against.
+    pub working_dir: PathBuf,
+    /// Host environment relevant to nodes (proxy variables, snapshotter).
+    pub host_env: BTreeMap<String, String>,
+    /// `proxies` entry of the Docker CLI config (`httpProxy`, `httpsProxy`, `noProxy`).
+    pub docker_config_proxies: BTreeMap<String, String>,
+}
+
+/// One node of a created cluster, for the summary.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NodeReport {
+    /// Container name.
+    pub name: String,
+    /// Role label.
+    pub role: NodeRole,
+    /// Image it runs.
+    pub image: String,
+    /// IPv4 address on the cluster network.
+    pub ipv4: String,
+    /// IPv6 address on the cluster network (empty when none).
+    pub ipv6: String,
+}
+
+/// How long one step took.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StepTiming {
+    /// The step's status title.
+    pub step: String,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// What a successful create made (printed as JSON with `--output json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateReport {
+    /// Cluster name.
+    pub name: String,
+    /// Every container, load balancer included.
+    pub nodes: Vec<NodeReport>,
+    /// The kubeconfig file written.
+    pub kubeconfig: PathBuf,
+    /// The context set in it.
+    pub context: String,
+    /// The API server URL in that context.
+    pub server: String,
+    /// Whether `--wait` saw the control plane Ready (`None` when not waited for).
+    pub ready: Option<bool>,
+    /// Per-step wall times.
+    pub steps: Vec<StepTiming>,
+    /// Total wall time in seconds.
+    pub total_seconds: f64,
+}
+
+/// The create was stopped by the cancellation token (a signal).
+#[derive(Debug, thiserror::Error)]
+#[error("cluster creation was interrupted")]
+pub struct Cancelled;
+
+/// State shared by the steps that does not change while they run.
+pub(crate) struct Ctx {
+    pub engine: Engine,
+    pub reporter: Arc<dyn Reporter>,
+    pub name: String,
+    pub config: Arc<Cluster>,
+    pub create_id: String,
+    pub info: EngineInfo,
+    pub request: CreateRequest,
+    /// Docker mutations (create/start/remove, kubeconfig writes) run here so that a dropped
+    /// pipeline never leaves one half-done: rollback waits for them first.
+    pub tracker: TaskTracker,
+    pub kubeconfig_written: Arc<Mutex<Option<PathBuf>>>,
+    pub timings: Mutex<Vec<StepTiming>>,
+}
+
+impl Ctx {
+    /// Runs `f` as a status step: spinner/bullet line, ✓/✗, and its wall time recorded.
+    pub async fn step<T>(&self, title: &str, f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        self.reporter.start(title);
+        let t0 = Instant::now();
+        let result = f.await;
+        self.reporter.end(result.is_ok());
+        self.record(title, t0.elapsed());
+        result
+    }
+
+    /// Records a step's duration without a status line.
+    pub fn record(&self, title: &str, elapsed: Duration) {
+        self.timings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(StepTiming { step: title.to_string(), seconds: elapsed.as_secs_f64() });
+    }
+}
+
+/// A container created by this run, with what later steps need to know about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub name: String,
+    pub role: NodeRole,
+    pub config_index: Option<usize>,
+    pub image: String,
+    pub ipv4: String,
+    pub ipv6: String,
+}
+
+/// Creates a cluster; on failure or cancellation removes what it made (unless `retain`).
+pub async fn create(
+    engine: &Engine,
+    request: CreateRequest,
+    reporter: Arc<dyn Reporter>,
+    cancel: CancellationToken,
+) -> anyhow::Result<CreateReport> {
+    let started = Instant::now();
+    let name = request.name.clone();
+    let existing = engine.list_containers(&format!("{CLUSTER_LABEL}={name}")).await?;
+    if !existing.is_empty() {
+        anyhow::bail!("node(s) already exist for a cluster with the name \"{name}\"");
+    }
+    if name.len() > NAME_WARN_LENGTH {
+        reporter.warn(&format!("cluster name \"{name}\" is probably too long, this might not work properly on some systems"));
+    }
+    request.config.validate()?;
+    let info = engine.info().await?;
+    preflight(&info, &*reporter)?;
+    reporter.info(&format!("Creating cluster \"{name}\" ..."));
+    let ctx = Arc::new(Ctx {
+        engine: engine.clone(),
+        reporter: reporter.clone(),
+        name: name.clone(),
+        config: Arc::new(request.config.clone()),
+        create_id: random_id(),
+        info,
+        request: request.clone(),
+        tracker: TaskTracker::new(),
+        kubeconfig_written: Arc::new(Mutex::new(None)),
+        timings: Mutex::new(Vec::new()),
+    });
+    let outcome = tokio::select! {
+        result = run_steps(&ctx) => result,
+        () = cancel.cancelled() => Err(anyhow::Error::new(Cancelled)),
+    };
+    match outcome {
+        Ok(mut report) => {
+            report.total_seconds = started.elapsed().as_secs_f64();
+            report.steps = ctx.timings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            Ok(report)
+        }
+        Err(err) => {
+            // A step cut short by cancellation never ended its status line.
+            reporter.end(false);
+            if request.retain {
+                reporter.info(&format!(
+                    "Keeping the nodes because of --retain; remove them with: kindling delete cluster --name {name}"
+                ));
+            } else {
+                rollback(&ctx).await;
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Checks the engine can run nodes at all (kind's provider validation).
+fn preflight(info: &EngineInfo, reporter: &dyn Reporter) -> anyhow::Result<()> {
+    if info.rootless {
+        if info.cgroup_version != "2" {
+            anyhow::bail!("running kind with rootless provider requires cgroup v2, see https://kind.sigs.k8s.io/docs/user/rootless/");
+        }
+    } else if info.cgroup_version == "1" {
+        reporter.warn("cgroup v1 is deprecated in Kubernetes and will not be supported in a future kind release, please upgrade to cgroup v2");
+    }
+    Ok(())
+}
+
+async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
+    let config = ctx.config.clone();
+    let plan_containers = plan::plan(&ctx.name, &config, &plan::HostFacts::default(), DEFAULT_NETWORK, &ctx.request.load_balancer_image, &ctx.create_id);
+
+    // Images, the network and the CAs do not depend on each other.
+    let t0 = Instant::now();
+    let key_algorithm = ctx.request.key_algorithm;
+    let pki_task = async move {
+        crate::util::blocking(move || ClusterPki::generate(key_algorithm)).await.context("failed to generate the cluster's certificate authorities")
+    };
+    let network_task = async {
+        let network = ctx.engine.ensure_network(DEFAULT_NETWORK).await.context("failed to ensure docker network")?;
+        ctx.reporter.debug(1, &format!("network {DEFAULT_NETWORK}: {network:?}"));
+        anyhow::Ok(())
+    };
+    let (pki, (), ()) = tokio::try_join!(pki_task, network_task, images::ensure(ctx, &config, &plan_containers))?;
+    ctx.record("Generating certificate authorities", t0.elapsed());
+    let pki = Arc::new(pki);
+
+    let host = host_facts(ctx, &plan_containers).await?;
+    let planned = plan::plan(&ctx.name, &config, &host, DEFAULT_NETWORK, &ctx.request.load_balancer_image, &ctx.create_id);
+    let boxes = "📦 ".repeat(config.nodes.len());
+    let nodes = ctx.step(&format!("Preparing nodes {boxes}"), nodes::create_all(ctx, planned)).await?;
+
+    if let Some(lb) = nodes.iter().find(|n| n.role == NodeRole::ExternalLoadBalancer) {
+        ctx.step("Configuring the external load balancer ⚖️", loadbalancer::configure(ctx, lb, &nodes)).await?;
+    }
+    let kube = ctx.step("Writing configuration 📜", config::write(ctx, &nodes, &pki)).await?;
+    ctx.step("Starting control-plane 🕹️", init::run(ctx, &nodes, &kube)).await?;
+
+    // Joins need only the API server and the bootstrap token, both there once init returns,
+    // so they run alongside the CNI and StorageClass installation.
+    let addons = async {
+        if !config.networking.disable_default_cni {
+            ctx.step("Installing CNI 🔌", manifests::install_cni(ctx, &nodes, &kube)).await?;
+        }
+        ctx.step("Installing StorageClass 💾", manifests::install_storage(ctx, &nodes, &kube)).await
+    };
+    let joins = join::run_all(ctx, &nodes, &kube);
+    let ((), join_outcome) = tokio::try_join!(addons, joins)?;
+    join_outcome.report(ctx);
+
+    let ready = if ctx.request.wait > Duration::ZERO { Some(wait::run(ctx, &nodes, &kube).await?) } else { None };
+    let exported = export::run(ctx, &nodes, &pki).await?;
+    Ok(CreateReport {
+        name: ctx.name.clone(),
+        nodes: nodes
+            .iter()
+            .map(|n| NodeReport { name: n.name.clone(), role: n.role, image: n.image.clone(), ipv4: n.ipv4.clone(), ipv6: n.ipv6.clone() })
+            .collect(),
+        kubeconfig: exported.path,
+        context: exported.context,
+        server: exported.server,
+        ready,
+        steps: Vec::new(),
+        total_seconds: 0.0,
+    })
+}
+
+/// Engine facts, proxies and the working directory, needed for the final container plan.
+async fn host_facts(ctx: &Ctx, first_plan: &plan::Plan) -> anyhow::Result<plan::HostFacts> {
+    let subnets = if ctx.request.host_env.keys().any(|k| k.to_uppercase().ends_with("_PROXY")) || !ctx.request.docker_config_proxies.is_empty() {
+        ctx.engine.network_subnets(DEFAULT_NETWORK).await?
+    } else {
+        Vec::new()
+    };
+    let names: Vec<String> = first_plan.containers.iter().map(|c| c.spec.name.clone()).collect();
+    let proxy_env = plan::proxy_env(&ctx.request.host_env, &ctx.request.docker_config_proxies, &subnets, &ctx.config, &names);
+    Ok(plan::HostFacts {
+        engine: ctx.info.clone(),
+        working_dir: ctx.request.working_dir.clone(),
+        proxy_env,
+        containerd_snapshotter: ctx.request.host_env.get("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER").cloned(),
+    })
+}
+
+/// Removes every container this run created (found by its create-id label, so containers of
+/// any other cluster are never touched) and the kubeconfig entry it wrote, if any.
+async fn rollback(ctx: &Ctx) {
+    // Let in-flight creates/starts finish so nothing appears after we look.
+    ctx.tracker.close();
+    ctx.tracker.wait().await;
+    let label = format!("{}={}", plan::CREATE_ID_LABEL, ctx.create_id);
+    match ctx.engine.list_containers(&label).await {
+        Ok(containers) if !containers.is_empty() => {
+            let names: Vec<String> = containers.into_iter().map(|c| c.name).collect();
+            ctx.reporter.info(&format!("Deleting the {} container(s) this create made ...", names.len()));
+            if let Err(e) = crate::cluster::delete::remove_containers(&ctx.engine, &names).await {
+                ctx.reporter.warn(&format!("cleanup failed: {e}; finish it with: kindling delete cluster --name {}", ctx.name));
+            }
+        }
+        Ok(_) => {}
+        Err(e) => ctx.reporter.warn(&format!("cleanup could not list containers: {e}; finish it with: kindling delete cluster --name {}", ctx.name)),
+    }
+    let written = ctx.kubeconfig_written.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Some(path) = written {
+        let name = ctx.name.clone();
+        let removed = crate::util::blocking(move || {
+            crate::kubeconfig::remove_from_file(&path, &name, &crate::kubeconfig::LockOptions::default())
+        })
+        .await;
+        if let Err(e) = removed {
+            ctx.reporter.warn(&format!("could not remove the kubeconfig entry: {e}"));
+        }
+    }
+}
+
+/// A random id for labels and temporary names.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 8];
+    // The OS random source failing is not something a CLI can recover from; fall back to time.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        bytes = (nanos as u64).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
