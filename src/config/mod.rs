@@ -1,24 +1,121 @@
 //! The cluster config API `kind.x-k8s.io/v1alpha4`: strict decoding, kind's defaults and
 //! validation. Pure: no Docker, no environment (callers pass stdin text or a file's contents).
+//!
+//! The create flow uses it as kind does: [`parse`] (or [`default_config`] without `--config`),
+//! then the `--name` and [`Cluster::image_override`] overrides, then [`Cluster::apply_defaults`],
+//! then [`Cluster::validate`].
 
+mod defaults;
 mod types;
+mod validate;
 
+pub use defaults::default_config;
 pub use types::*;
+pub use validate::{Cidr, ValidationErrors};
 
-// TEMPORARY STUB: replaced by the config branch.
-#[derive(Debug, thiserror::Error)]
-#[error("config stub")]
-pub struct ConfigError;
-#[derive(Debug, thiserror::Error)]
-#[error("validation stub")]
-pub struct ValidationErrors(pub Vec<String>);
-#[allow(clippy::todo, unused_variables)]
-pub fn parse(text: &str) -> Result<Cluster, ConfigError> { todo!() }
-#[allow(clippy::todo)]
-pub fn default_config() -> Cluster { todo!() }
-#[allow(clippy::todo, unused_variables)]
-impl Cluster {
-    pub fn apply_defaults(&mut self) { todo!() }
-    pub fn validate(&self) -> Result<(), ValidationErrors> { todo!() }
-    pub fn image_override(&mut self, image: &str) { todo!() }
+use crate::yaml::{self, YamlError};
+use serde::Deserialize;
+
+/// Why a config text could not be read as a `kind.x-k8s.io/v1alpha4` `Cluster`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The text is not valid YAML (or not a mapping), so `kind`/`apiVersion` cannot be read.
+    #[error("could not determine kind / apiVersion for config: {0}")]
+    Syntax(YamlError),
+    /// The document holds nothing (empty, or only comments).
+    #[error("config is empty: it must set at least `apiVersion: {API_VERSION}` and `kind: {KIND}`")]
+    Empty,
+    /// The document has no `apiVersion`.
+    #[error("unknown apiVersion: (none); the config must set `apiVersion: {API_VERSION}`")]
+    MissingApiVersion,
+    /// `apiVersion` is not `kind.x-k8s.io/v1alpha4`.
+    #[error("unknown apiVersion: {0}")]
+    UnknownApiVersion(String),
+    /// `kind` is not `Cluster` (empty when the document has no `kind`).
+    #[error("unknown kind {kind} for apiVersion: {api_version}")]
+    UnknownKind {
+        /// The `kind` as written.
+        kind: String,
+        /// The (valid) `apiVersion`.
+        api_version: String,
+    },
+    /// Strict decoding failed: unknown field, wrong type, bad propagation or protocol.
+    #[error("unable to decode config: {0}")]
+    Decode(YamlError),
 }
+
+impl ConfigError {
+    /// 1-based line and column of the problem in the config text, when it is about a position.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        match self {
+            ConfigError::Syntax(e) | ConfigError::Decode(e) => e.location,
+            _ => None,
+        }
+    }
+}
+
+/// Only the type fields, read loosely (other keys ignored) before the strict decode, as kind does.
+#[derive(Deserialize)]
+struct TypeMeta {
+    #[serde(default)]
+    kind: String,
+    #[serde(default, rename = "apiVersion")]
+    api_version: String,
+}
+
+/// Decodes a config file's text: checks `apiVersion`/`kind`, then decodes strictly (unknown fields
+/// are errors). Returns the config as written (protocols upper-cased); no defaults are applied.
+/// Like kind, only the first YAML document of a multi-document stream is read.
+pub fn parse(text: &str) -> Result<Cluster, ConfigError> {
+    let doc = first_document(text);
+    let meta: Option<TypeMeta> = yaml::from_str(doc).map_err(ConfigError::Syntax)?;
+    let meta = meta.ok_or(ConfigError::Empty)?;
+    if meta.api_version.is_empty() {
+        return Err(ConfigError::MissingApiVersion);
+    }
+    if meta.api_version != API_VERSION {
+        return Err(ConfigError::UnknownApiVersion(meta.api_version));
+    }
+    if meta.kind != KIND {
+        return Err(ConfigError::UnknownKind {
+            kind: meta.kind,
+            api_version: meta.api_version,
+        });
+    }
+    yaml::from_str(doc).map_err(ConfigError::Decode)
+}
+
+/// The text of the first document of a YAML stream. The YAML crate refuses streams with more than
+/// one document (even a trailing `---`), while kind's decoder reads the first and ignores the rest.
+/// Cutting at the next document marker keeps a prefix, so reported line numbers stay right.
+fn first_document(text: &str) -> &str {
+    let mut started = false; // a `---` opened the first document
+    let mut content = false; // the first document has something besides comments
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = ["---", "..."].into_iter().find_map(|m| {
+            let rest = bare.strip_prefix(m)?;
+            (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some((m, rest))
+        });
+        match marker {
+            Some(_) if started || content => return &text[..offset],
+            Some((m, rest)) => {
+                started = m == "---";
+                content = has_content(rest);
+            }
+            None => content = content || (has_content(bare) && !bare.starts_with('%')),
+        }
+        offset += line.len();
+    }
+    text
+}
+
+/// True when a line holds more than whitespace and a comment.
+fn has_content(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,9 @@
 //! The `kind.x-k8s.io/v1alpha4` `Cluster` document, field for field (YAML keys as kind spells them).
 
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The only accepted `apiVersion`.
 pub const API_VERSION: &str = "kind.x-k8s.io/v1alpha4";
@@ -17,13 +19,17 @@ pub const DEFAULT_CLUSTER_NAME: &str = "kind";
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Cluster {
     /// Must be `Cluster`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub kind: String,
     /// Must be `kind.x-k8s.io/v1alpha4`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub api_version: String,
     /// Cluster name; `--name` and `KIND_CLUSTER_NAME` override it.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub name: String,
     /// Nodes in config order; empty means one control-plane node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -32,7 +38,11 @@ pub struct Cluster {
     #[serde(default)]
     pub networking: Networking,
     /// Feature gates for every component.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_bool_map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub feature_gates: BTreeMap<String, bool>,
     /// kube-apiserver `--runtime-config` entries.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -64,10 +74,18 @@ pub struct Cluster {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Node {
     /// `control-plane` or `worker` (validated, not decoded, so all errors are reported together).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub role: String,
     /// Node image.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub image: String,
     /// Kubernetes node labels (kubelet `node-labels`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -95,19 +113,31 @@ pub struct Node {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Mount {
     /// Path inside the node.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub container_path: String,
     /// Path on the host; relative paths are made absolute against the working directory.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub host_path: String,
     /// Mount read-only.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        deserialize_with = "de_bool",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub read_only: bool,
     /// Ask Docker to relabel for SELinux (`:Z`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        deserialize_with = "de_bool",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub selinux_relabel: bool,
-    /// `None`, `HostToContainer` or `Bidirectional` (empty = private).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// `None`, `HostToContainer` or `Bidirectional` (empty = private); checked while decoding.
+    #[serde(
+        default,
+        deserialize_with = "de_propagation",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub propagation: String,
 }
 
@@ -122,10 +152,18 @@ pub struct PortMapping {
     #[serde(default)]
     pub host_port: i32,
     /// Host address to listen on (default `0.0.0.0`, `::` for IPv6 clusters).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub listen_address: String,
-    /// `TCP`, `UDP` or `SCTP` (case-insensitive; upper-cased on decode).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// `TCP`, `UDP` or `SCTP` (case-insensitive; upper-cased and checked while decoding).
+    #[serde(
+        default,
+        deserialize_with = "de_protocol",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub protocol: String,
 }
 
@@ -134,16 +172,16 @@ pub struct PortMapping {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PatchJson6902 {
     /// API group of the target (empty for the core group).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub group: String,
     /// API version of the target.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub version: String,
     /// Kind of the target.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub kind: String,
     /// The patch, as YAML or JSON text.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_string")]
     pub patch: String,
 }
 
@@ -152,29 +190,50 @@ pub struct PatchJson6902 {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Networking {
     /// `ipv4`, `ipv6` or `dual`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub ip_family: String,
     /// Host address the API server is published on.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub api_server_address: String,
     /// Host port the API server is published on: 0 = random free port, -1 = engine picks.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub api_server_port: i32,
     /// Pod CIDR(s), comma-separated for dual-stack.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub pod_subnet: String,
     /// Service CIDR(s), comma-separated for dual-stack.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub service_subnet: String,
     /// Skip installing the default CNI.
     #[serde(
         default,
         rename = "disableDefaultCNI",
+        deserialize_with = "de_bool",
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub disable_default_cni: bool,
     /// `iptables`, `ipvs`, `nftables` or `none`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "de_string",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub kube_proxy_mode: String,
     /// DNS search domains for the nodes: unset inherits the host's, `[]` removes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +242,119 @@ pub struct Networking {
 
 fn is_zero(v: &i32) -> bool {
     *v == 0
+}
+
+/// Mount propagation values kind accepts; empty means unset (private).
+pub const MOUNT_PROPAGATIONS: [&str; 4] = ["", "None", "HostToContainer", "Bidirectional"];
+/// Port protocols kind accepts after upper-casing; empty means unset (TCP at run time).
+pub const PORT_PROTOCOLS: [&str; 4] = ["", "TCP", "UDP", "SCTP"];
+
+// kind rejects these while decoding (not in validation), so the error carries the YAML position.
+fn de_propagation<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_option(OneOf {
+        what: "MountPropagation",
+        allowed: &MOUNT_PROPAGATIONS,
+        upper_case: false,
+    })
+}
+
+fn de_protocol<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_option(OneOf {
+        what: "PortMappingProtocol",
+        allowed: &PORT_PROTOCOLS,
+        upper_case: true,
+    })
+}
+
+/// A string that must be one of `allowed` (after upper-casing, if asked); null reads as "".
+/// Checking inside the visitor makes the YAML crate report the value's own line and column.
+struct OneOf {
+    what: &'static str,
+    allowed: &'static [&'static str],
+    upper_case: bool,
+}
+
+impl<'de> Visitor<'de> for OneOf {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a {} string", self.what)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        let value = if self.upper_case {
+            v.to_uppercase()
+        } else {
+            v.to_string()
+        };
+        if self.allowed.contains(&value.as_str()) {
+            Ok(value)
+        } else {
+            Err(E::custom(format!("Unknown {}: {value:?}", self.what)))
+        }
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_str(self)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+}
+
+/// A boolean as kind's YAML decoder reads it into a bool field: YAML 1.2 `true`/`false` plus the
+/// YAML 1.1 spellings (`yes`, `on`, `y`, ... and their negations), so configs written for kind
+/// keep working; null is `false`.
+struct LenientBool(bool);
+
+impl<'de> Deserialize<'de> for LenientBool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = LenientBool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean (true or false)")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<LenientBool, E> {
+                Ok(LenientBool(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LenientBool, E> {
+                match v {
+                    "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(LenientBool(true)),
+                    "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
+                        Ok(LenientBool(false))
+                    }
+                    _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<LenientBool, E> {
+                Ok(LenientBool(false))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<LenientBool, E> {
+                Ok(LenientBool(false))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A string field as kind's decoder reads it: YAML null (`~`, `null`, nothing) is unset, not the
+/// word "null".
+fn de_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    LenientBool::deserialize(d).map(|b| b.0)
+}
+
+fn de_bool_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, bool>, D::Error> {
+    let map = Option::<BTreeMap<String, LenientBool>>::deserialize(d)?;
+    Ok(map
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect())
 }
 
 /// The role of a node container, including the implicit load balancer.
