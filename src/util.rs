@@ -100,6 +100,21 @@ fn trim_float(v: f64) -> String {
     s.to_string()
 }
 
+/// Runs blocking work (file locks, key generation) off the async workers; a panic inside is
+/// re-raised here rather than turned into an error, since it is a bug, not a failure.
+pub async fn blocking<T, F>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(value) => value,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        // Only happens when the runtime shuts down underneath us.
+        Err(err) => panic!("blocking task cancelled: {err}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,20 +156,5 @@ mod tests {
         assert_eq!(format_go_duration(Duration::from_secs(3725)), "1h2m5s");
         assert_eq!(format_go_duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(format_go_duration(Duration::from_millis(250)), "250ms");
-    }
-}
-
-/// Runs blocking work (file locks, key generation) off the async workers; a panic inside is
-/// re-raised here rather than turned into an error, since it is a bug, not a failure.
-pub async fn blocking<T, F>(f: F) -> T
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    match tokio::task::spawn_blocking(f).await {
-        Ok(value) => value,
-        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        // Only happens when the runtime shuts down underneath us.
-        Err(err) => panic!("blocking task cancelled: {err}"),
     }
 }

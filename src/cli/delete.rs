@@ -3,6 +3,7 @@
 use super::{Ctx, NameArg};
 use crate::cluster::{self, delete};
 use crate::kubeconfig::KubeconfigPaths;
+use crate::report::Reporter;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,11 @@ pub struct ClustersArgs {
 pub fn kubeconfig_paths(explicit: Option<&Path>) -> anyhow::Result<KubeconfigPaths> {
     let env = std::env::var_os("KUBECONFIG");
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    Ok(KubeconfigPaths::resolve(explicit, env.as_deref(), home.as_deref())?)
+    Ok(KubeconfigPaths::resolve(
+        explicit,
+        env.as_deref(),
+        home.as_deref(),
+    )?)
 }
 
 /// Go's `%q` of a list of strings: `["a" "b"]`.
@@ -59,9 +64,14 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
             let paths = kubeconfig_paths(args.kubeconfig.as_deref())?;
             let engine = ctx.engine().await?;
             ctx.out.info(&format!("Deleting cluster \"{name}\" ..."));
-            let deleted = delete::delete_cluster(&engine, &name, &paths).await.map_err(|e| e.context(format!("failed to delete cluster \"{name}\"")))?;
+            let deleted = delete::delete_cluster(&engine, &name, &paths)
+                .await
+                .map_err(|e| e.context(format!("failed to delete cluster \"{name}\"")))?;
             if !deleted.nodes.is_empty() {
-                ctx.out.info(&format!("Deleted nodes: {}", go_quoted_list(&deleted.nodes)));
+                ctx.out.info(&format!(
+                    "Deleted nodes: {}",
+                    go_quoted_list(&deleted.nodes)
+                ));
             }
             Ok(())
         }
@@ -71,16 +81,23 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
             }
             let paths = kubeconfig_paths(args.kubeconfig.as_deref())?;
             let engine = ctx.engine().await?;
-            let names = if args.all { cluster::list_clusters(&engine).await? } else { args.names };
+            let names = if args.all {
+                cluster::list_clusters(&engine).await?
+            } else {
+                args.names
+            };
             let mut done = Vec::new();
             // kind deletes one after another and only logs failures; the exit code stays 0.
             for name in names {
                 match delete::delete_cluster(&engine, &name, &paths).await {
                     Ok(_) => done.push(name),
-                    Err(e) => ctx.out.info(&format!("failed to delete cluster \"{name}\": {e:#}")),
+                    Err(e) => ctx
+                        .out
+                        .info(&format!("failed to delete cluster \"{name}\": {e:#}")),
                 }
             }
-            ctx.out.info(&format!("Deleted clusters: {}", go_quoted_list(&done)));
+            ctx.out
+                .info(&format!("Deleted clusters: {}", go_quoted_list(&done)));
             Ok(())
         }
     }
@@ -92,7 +109,10 @@ mod tests {
 
     #[test]
     fn quotes_like_go() {
-        assert_eq!(go_quoted_list(&["kind-control-plane".into(), "kind-worker".into()]), r#"["kind-control-plane" "kind-worker"]"#);
+        assert_eq!(
+            go_quoted_list(&["kind-control-plane".into(), "kind-worker".into()]),
+            r#"["kind-control-plane" "kind-worker"]"#
+        );
         assert_eq!(go_quoted_list(&[]), "[]");
     }
 }

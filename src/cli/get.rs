@@ -2,6 +2,7 @@
 
 use super::{Ctx, Format, NameArg, print_stdout};
 use crate::cluster;
+use crate::report::Reporter;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -46,7 +47,9 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
             let engine = ctx.engine().await?;
             let clusters = cluster::list_clusters(&engine).await?;
             match output {
-                Format::Json => print_stdout(&format!("{}\n", serde_json::to_string_pretty(&clusters)?)),
+                Format::Json => {
+                    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&clusters)?))
+                }
                 Format::Text if clusters.is_empty() => ctx.out.info("No kind clusters found."),
                 Format::Text => print_stdout(&lines(clusters)),
             }
@@ -62,8 +65,16 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
                         .iter()
                         .map(|n| NodeJson {
                             name: n.name.clone(),
-                            cluster: n.labels.get(cluster::CLUSTER_LABEL).cloned().unwrap_or_default(),
-                            role: n.labels.get(cluster::ROLE_LABEL).cloned().unwrap_or_default(),
+                            cluster: n
+                                .labels
+                                .get(cluster::CLUSTER_LABEL)
+                                .cloned()
+                                .unwrap_or_default(),
+                            role: n
+                                .labels
+                                .get(cluster::ROLE_LABEL)
+                                .cloned()
+                                .unwrap_or_default(),
                             state: n.state.clone(),
                         })
                         .collect();
@@ -73,7 +84,8 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
                     if args.all_clusters {
                         ctx.out.info("No kind nodes for any cluster.");
                     } else {
-                        ctx.out.info(&format!("No kind nodes found for cluster \"{name}\"."));
+                        ctx.out
+                            .info(&format!("No kind nodes found for cluster \"{name}\"."));
                     }
                 }
                 Format::Text => print_stdout(&lines(nodes.into_iter().map(|n| n.name))),

@@ -28,7 +28,13 @@ pub const EXIT_SIGTERM: u8 = 143;
 #[command(name = "kindling", version, disable_help_subcommand = true)]
 struct Cli {
     /// info log verbosity, higher value produces more output
-    #[arg(short = 'v', long = "verbosity", global = true, default_value_t = 0, value_name = "int32")]
+    #[arg(
+        short = 'v',
+        long = "verbosity",
+        global = true,
+        default_value_t = 0,
+        value_name = "int32"
+    )]
     verbosity: i32,
     /// silence all stderr output except errors
     #[arg(short = 'q', long = "quiet", global = true)]
@@ -40,16 +46,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Creates one of [cluster]
+    #[command(disable_help_subcommand = true)]
     Create {
         #[command(subcommand)]
         what: Option<create::CreateCommand>,
     },
     /// Deletes one of [cluster, clusters]
+    #[command(disable_help_subcommand = true)]
     Delete {
         #[command(subcommand)]
         what: Option<delete::DeleteCommand>,
     },
     /// Gets one of [clusters, nodes, kubeconfig]
+    #[command(disable_help_subcommand = true)]
     Get {
         #[command(subcommand)]
         what: Option<get::GetCommand>,
@@ -98,7 +107,9 @@ impl NameArg {
 
 /// kind's precedence: `--name` > `KIND_CLUSTER_NAME` > `config_name` > `kind`.
 pub fn resolve_name(flag: Option<&str>, config_name: Option<&str>) -> String {
-    let env = std::env::var("KIND_CLUSTER_NAME").ok().filter(|v| !v.is_empty());
+    let env = std::env::var("KIND_CLUSTER_NAME")
+        .ok()
+        .filter(|v| !v.is_empty());
     flag.map(str::to_string)
         .or(env)
         .or(config_name.filter(|n| !n.is_empty()).map(str::to_string))
@@ -146,8 +157,15 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return clap_error(err, quiet, smart),
     };
-    let out = Arc::new(Output::new(OutputMode { quiet: cli.quiet, verbosity: cli.verbosity, smart }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let out = Arc::new(Output::new(OutputMode {
+        quiet: cli.quiet,
+        verbosity: cli.verbosity,
+        smart,
+    }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             out.error(&format!("failed to start the async runtime: {e}"));
@@ -194,7 +212,11 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
             if !quiet {
                 eprint!("{}", err.render());
             }
-            let out = Output::new(OutputMode { quiet, verbosity: 0, smart });
+            let out = Output::new(OutputMode {
+                quiet,
+                verbosity: 0,
+                smart,
+            });
             out.error("Subcommand is required");
             return ExitCode::from(EXIT_ERROR);
         }
@@ -203,7 +225,11 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
     let rendered = err.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
     let message = first.strip_prefix("error: ").unwrap_or(first);
-    let out = Output::new(OutputMode { quiet, verbosity: 0, smart });
+    let out = Output::new(OutputMode {
+        quiet,
+        verbosity: 0,
+        smart,
+    });
     out.error(&format!("{message} (see 'kindling --help')"));
     ExitCode::from(EXIT_ERROR)
 }
@@ -211,6 +237,8 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
 /// Prints a group command's help on stderr and fails like kind does.
 fn subcommand_required(path: &[&str]) -> anyhow::Result<()> {
     let mut cmd = Cli::command();
+    // Building fills in "kindling get"-style usage names for subcommands.
+    cmd.build();
     for p in path {
         match cmd.find_subcommand(p) {
             Some(sub) => cmd = sub.clone(),
@@ -241,7 +269,9 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Completion { shell }) => {
-            let Some(shell) = shell else { return subcommand_required(&["completion"]) };
+            let Some(shell) = shell else {
+                return subcommand_required(&["completion"]);
+            };
             let shell = match shell {
                 CompletionShell::Bash => clap_complete::Shell::Bash,
                 CompletionShell::Zsh => clap_complete::Shell::Zsh,

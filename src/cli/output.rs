@@ -20,7 +20,10 @@ pub fn stderr_is_smart_terminal() -> bool {
     let env = |k: &str| std::env::var_os(k);
     std::io::stderr().is_terminal()
         && env("NO_COLOR").is_none()
-        && !matches!(std::env::var("TERM").as_deref(), Ok("dumb") | Ok("st-256color"))
+        && !matches!(
+            std::env::var("TERM").as_deref(),
+            Ok("dumb") | Ok("st-256color")
+        )
         && !(std::env::var("TRAVIS").as_deref() == Ok("true")
             && std::env::var("HAS_JOSH_K_SEAL_OF_APPROVAL").as_deref() == Ok("true"))
 }
@@ -59,7 +62,10 @@ struct PullDisplay {
 impl Output {
     /// Creates the reporter for a mode.
     pub fn new(mode: OutputMode) -> Self {
-        Output { mode, state: Mutex::new(State::default()) }
+        Output {
+            mode,
+            state: Mutex::new(State::default()),
+        }
     }
 
     /// The mode in use.
@@ -77,7 +83,10 @@ impl Output {
         if self.mode.quiet {
             return;
         }
-        match (&state.multi, state.status.as_ref().and_then(|s| s.1.as_ref())) {
+        match (
+            &state.multi,
+            state.status.as_ref().and_then(|s| s.1.as_ref()),
+        ) {
             (Some(multi), _) => {
                 let _ = multi.println(text);
             }
@@ -87,7 +96,11 @@ impl Output {
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.mode.smart { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.mode.smart {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     fn multi(&self, state: &mut State) -> MultiProgress {
@@ -130,7 +143,11 @@ fn human_bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 impl Reporter for Output {
@@ -156,11 +173,17 @@ impl Reporter for Output {
 
     fn end(&self, ok: bool) {
         let mut state = self.lock();
-        let Some((title, bar)) = state.status.take() else { return };
+        let Some((title, bar)) = state.status.take() else {
+            return;
+        };
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
-        let mark = if ok { self.paint("32", "✓") } else { self.paint("31", "✗") };
+        let mark = if ok {
+            self.paint("32", "✓")
+        } else {
+            self.paint("31", "✗")
+        };
         self.line(&state, &format!(" {mark} {title}"));
     }
 
@@ -189,25 +212,32 @@ impl Reporter for Output {
         let multi = self.mode.smart.then(|| self.multi(&mut state));
         let mut printed = Vec::new();
         {
-            let display = state.pulls.entry(p.image.clone()).or_insert_with(|| PullDisplay {
-                layers: BTreeMap::new(),
-                total_bar: multi.as_ref().map(|m| {
-                    let bar = m.add(ProgressBar::new(0));
-                    if let Ok(style) = ProgressStyle::with_template("  {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}") {
-                        bar.set_style(style.progress_chars("=> "));
-                    }
-                    bar.set_message(format!("pulling {}", p.image));
-                    bar
-                }),
-                last_plain: Instant::now() - PLAIN_PROGRESS_INTERVAL,
-            });
+            let display = state
+                .pulls
+                .entry(p.image.clone())
+                .or_insert_with(|| PullDisplay {
+                    layers: BTreeMap::new(),
+                    total_bar: multi.as_ref().map(|m| {
+                        let bar = m.add(ProgressBar::new(0));
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "  {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                        ) {
+                            bar.set_style(style.progress_chars("=> "));
+                        }
+                        bar.set_message(format!("pulling {}", p.image));
+                        bar
+                    }),
+                    last_plain: Instant::now() - PLAIN_PROGRESS_INTERVAL,
+                });
             if p.layer.is_empty() || p.layer == ImageTag::of(&p.image) {
                 printed.push(format!("Pulling {}: {}", p.image, p.status));
             } else {
                 let entry = display.layers.entry(p.layer.clone()).or_insert_with(|| {
                     let bar = multi.as_ref().map(|m| {
                         let bar = m.insert_from_back(1, ProgressBar::new(0));
-                        if let Ok(style) = ProgressStyle::with_template("    {prefix} {msg:<16} {bytes}/{total_bytes}") {
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "    {prefix} {msg:<16} {bytes}/{total_bytes}",
+                        ) {
                             bar.set_style(style);
                         }
                         bar.set_prefix(p.layer.clone());
@@ -225,7 +255,10 @@ impl Reporter for Output {
                     if let Some(current) = p.current {
                         entry.2 = current;
                     }
-                } else if matches!(p.status.as_str(), "Download complete" | "Pull complete" | "Already exists") {
+                } else if matches!(
+                    p.status.as_str(),
+                    "Download complete" | "Pull complete" | "Already exists"
+                ) {
                     entry.2 = entry.3;
                 }
                 if let Some(bar) = &entry.0 {
@@ -236,16 +269,27 @@ impl Reporter for Output {
                         bar.finish_and_clear();
                     }
                 } else if status_changed && p.status != "Downloading" && p.status != "Extracting" {
-                    printed.push(format!("Pulling {}: layer {}: {}", p.image, p.layer, p.status));
+                    printed.push(format!(
+                        "Pulling {}: layer {}: {}",
+                        p.image, p.layer, p.status
+                    ));
                 }
             }
-            let (done, total) = display.layers.values().fold((0, 0), |acc, l| (acc.0 + l.2, acc.1 + l.3));
+            let (done, total) = display
+                .layers
+                .values()
+                .fold((0, 0), |acc, l| (acc.0 + l.2, acc.1 + l.3));
             if let Some(bar) = &display.total_bar {
                 bar.set_length(total);
                 bar.set_position(done);
             } else if total > 0 && display.last_plain.elapsed() >= PLAIN_PROGRESS_INTERVAL {
                 display.last_plain = Instant::now();
-                printed.push(format!("Pulling {}: {} of {} downloaded", p.image, human_bytes(done), human_bytes(total)));
+                printed.push(format!(
+                    "Pulling {}: {} of {} downloaded",
+                    p.image,
+                    human_bytes(done),
+                    human_bytes(total)
+                ));
             }
             if p.status.starts_with("Status:") || p.status.starts_with("Digest:") {
                 if let Some(bar) = display.total_bar.take() {
@@ -273,7 +317,9 @@ impl Reporter for Output {
         let entry = state.transfers.entry(label.to_string()).or_insert_with(|| {
             let bar = multi.map(|m| {
                 let bar = m.add(ProgressBar::new(total.unwrap_or(0)));
-                if let Ok(style) = ProgressStyle::with_template("  {msg} {bytes}/{total_bytes} {bytes_per_sec}") {
+                if let Ok(style) =
+                    ProgressStyle::with_template("  {msg} {bytes}/{total_bytes} {bytes_per_sec}")
+                {
                     bar.set_style(style);
                 }
                 bar.set_message(label.to_string());
@@ -312,7 +358,9 @@ struct ImageTag;
 
 impl ImageTag {
     fn of(image: &str) -> String {
-        crate::docker::ImageRef::parse(image).tag.unwrap_or_else(|| "latest".to_string())
+        crate::docker::ImageRef::parse(image)
+            .tag
+            .unwrap_or_else(|| "latest".to_string())
     }
 }
 

@@ -18,23 +18,39 @@ pub struct Deleted {
 /// Removes every container labelled with the cluster, then its kubeconfig entries in every
 /// kubeconfig file. Node removal failures are returned first; a kubeconfig failure is returned
 /// only after the nodes are gone (kind-facts §6).
-pub async fn delete_cluster(engine: &Engine, name: &str, kubeconfig: &KubeconfigPaths) -> anyhow::Result<Deleted> {
+pub async fn delete_cluster(
+    engine: &Engine,
+    name: &str,
+    kubeconfig: &KubeconfigPaths,
+) -> anyhow::Result<Deleted> {
     let containers = engine
         .list_containers(&format!("{CLUSTER_LABEL}={name}"))
         .await
         .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))?;
     let kubeconfig_result = remove_kubeconfig_entries(kubeconfig, name).await;
     let nodes: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
-    remove_containers(engine, &nodes).await.map_err(|e| anyhow::anyhow!("failed to delete nodes: {e}"))?;
-    let kubeconfigs_changed = kubeconfig_result.map_err(|e| anyhow::anyhow!("failed to update kubeconfig: {e}"))?;
-    Ok(Deleted { nodes, kubeconfigs_changed })
+    remove_containers(engine, &nodes)
+        .await
+        .map_err(|e| anyhow::anyhow!("failed to delete nodes: {e}"))?;
+    let kubeconfigs_changed =
+        kubeconfig_result.map_err(|e| anyhow::anyhow!("failed to update kubeconfig: {e}"))?;
+    Ok(Deleted {
+        nodes,
+        kubeconfigs_changed,
+    })
 }
 
 /// Removes containers (force, with volumes) concurrently; all are attempted, the first error
 /// is returned.
-pub async fn remove_containers(engine: &Engine, names: &[String]) -> Result<(), crate::docker::DockerError> {
+pub async fn remove_containers(
+    engine: &Engine,
+    names: &[String],
+) -> Result<(), crate::docker::DockerError> {
     let results = join_all(names.iter().map(|n| engine.remove_container(n))).await;
-    results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
+    results
+        .into_iter()
+        .collect::<Result<Vec<()>, _>>()
+        .map(|_| ())
 }
 
 /// Drops `kind-<name>` from every kubeconfig file; returns the files that changed.

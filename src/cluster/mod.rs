@@ -1,5 +1,6 @@
 //! Cluster lifecycle: naming and labels shared by every command, and the create/delete flows.
 
+pub mod access;
 pub mod containerd;
 pub mod create;
 pub mod delete;
@@ -82,7 +83,10 @@ pub async fn list_clusters(engine: &Engine) -> Result<Vec<String>, DockerError> 
 }
 
 /// The containers of one cluster, or of every cluster when `name` is `None`.
-pub async fn list_nodes(engine: &Engine, name: Option<&str>) -> Result<Vec<ContainerSummary>, DockerError> {
+pub async fn list_nodes(
+    engine: &Engine,
+    name: Option<&str>,
+) -> Result<Vec<ContainerSummary>, DockerError> {
     let filter = match name {
         Some(n) => format!("{CLUSTER_LABEL}={n}"),
         None => CLUSTER_LABEL.to_string(),

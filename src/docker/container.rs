@@ -50,7 +50,10 @@ impl Engine {
     /// Lists containers (running or not) carrying `label` (`key` or `key=value`).
     pub async fn list_containers(&self, label: &str) -> Result<Vec<ContainerSummary>, DockerError> {
         let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
-        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
         let list = self
             .client
             .list_containers(Some(options))
@@ -75,7 +78,9 @@ impl Engine {
 
     /// Creates a container (not started); returns its id.
     pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
-        let options = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
         let created = self
             .client
             .create_container(Some(options), spec.to_create_body())
@@ -95,13 +100,18 @@ impl Engine {
     /// Removes a container and its anonymous volumes, stopping it first if needed.
     /// A container that does not exist is not an error.
     pub async fn remove_container(&self, name: &str) -> Result<(), DockerError> {
-        let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match self.client.remove_container(name, Some(options)).await {
             Ok(()) => Ok(()),
             Err(e) => {
                 let err = DockerError::api(format!("remove container \"{name}\""), e);
                 // 404: already gone; 409 "removal already in progress": someone else is on it.
-                if err.is_not_found() || (err.is_conflict() && err.message().contains("in progress")) {
+                if err.is_not_found()
+                    || (err.is_conflict() && err.message().contains("in progress"))
+                {
                     Ok(())
                 } else {
                     Err(err)
@@ -122,7 +132,12 @@ impl Engine {
         let (ipv4, ipv6) = networks
             .values()
             .next()
-            .map(|n| (n.ip_address.clone().unwrap_or_default(), n.global_ipv6_address.clone().unwrap_or_default()))
+            .map(|n| {
+                (
+                    n.ip_address.clone().unwrap_or_default(),
+                    n.global_ipv6_address.clone().unwrap_or_default(),
+                )
+            })
             .unwrap_or_default();
         let ports = settings
             .ports
@@ -132,7 +147,12 @@ impl Engine {
                 let bindings = bindings
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|b| (b.host_ip.unwrap_or_default(), b.host_port.unwrap_or_default()))
+                    .map(|b| {
+                        (
+                            b.host_ip.unwrap_or_default(),
+                            b.host_port.unwrap_or_default(),
+                        )
+                    })
                     .collect();
                 (port, bindings)
             })
@@ -140,7 +160,11 @@ impl Engine {
         let config = c.config.unwrap_or_default();
         Ok(ContainerDetails {
             id: c.id.unwrap_or_default(),
-            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            name: c
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             running: c.state.and_then(|s| s.running).unwrap_or(false),
             image: config.image.unwrap_or_default(),
@@ -153,19 +177,30 @@ impl Engine {
 
     /// The container's whole log (stdout and stderr, as written).
     pub async fn container_logs(&self, name: &str) -> Result<Vec<u8>, DockerError> {
-        let options = LogsOptionsBuilder::default().stdout(true).stderr(true).build();
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .build();
         let mut out = Vec::new();
         let mut stream = self.client.logs(name, Some(options));
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| DockerError::api(format!("read logs of container \"{name}\""), e))?;
+            let chunk = chunk
+                .map_err(|e| DockerError::api(format!("read logs of container \"{name}\""), e))?;
             out.extend_from_slice(&chunk.into_bytes());
         }
         Ok(out)
     }
 
     /// Follows a container's log from its start; the stream ends when the container stops.
-    pub fn follow_logs(&self, name: &str) -> impl Stream<Item = Result<bytes::Bytes, DockerError>> + use<> {
-        let options = LogsOptionsBuilder::default().stdout(true).stderr(true).follow(true).build();
+    pub fn follow_logs(
+        &self,
+        name: &str,
+    ) -> impl Stream<Item = Result<bytes::Bytes, DockerError>> + use<> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(true)
+            .build();
         let op = format!("follow logs of container \"{name}\"");
         self.client
             .logs(name, Some(options))
@@ -175,19 +210,31 @@ impl Engine {
 
     /// Creates, starts and waits for a short-lived container; returns its exit code and log.
     /// The container is removed afterwards in every case.
-    pub async fn run_to_completion(&self, spec: &ContainerSpec) -> Result<(i64, Vec<u8>), DockerError> {
+    pub async fn run_to_completion(
+        &self,
+        spec: &ContainerSpec,
+    ) -> Result<(i64, Vec<u8>), DockerError> {
         self.create_container(spec).await?;
         let result = async {
             self.start_container(&spec.name).await?;
-            let options = WaitContainerOptionsBuilder::default().condition("not-running").build();
+            let options = WaitContainerOptionsBuilder::default()
+                .condition("not-running")
+                .build();
             let mut wait = self.client.wait_container(&spec.name, Some(options));
             let mut code = 0;
             while let Some(item) = wait.next().await {
                 match item {
                     Ok(resp) => code = resp.status_code,
                     // bollard reports a non-zero exit as an error carrying the code.
-                    Err(bollard::errors::Error::DockerContainerWaitError { code: c, .. }) => code = c,
-                    Err(e) => return Err(DockerError::api(format!("wait for container \"{}\"", spec.name), e)),
+                    Err(bollard::errors::Error::DockerContainerWaitError { code: c, .. }) => {
+                        code = c
+                    }
+                    Err(e) => {
+                        return Err(DockerError::api(
+                            format!("wait for container \"{}\"", spec.name),
+                            e,
+                        ));
+                    }
                 }
             }
             let logs = self.container_logs(&spec.name).await?;

@@ -31,12 +31,24 @@ pub enum DockerError {
 impl DockerError {
     /// True when the engine answered 404 (no such container/image/network).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, DockerError::Api { status: Some(404), .. })
+        matches!(
+            self,
+            DockerError::Api {
+                status: Some(404),
+                ..
+            }
+        )
     }
 
     /// True when the engine answered 409 (name in use, removal in progress, …).
     pub fn is_conflict(&self) -> bool {
-        matches!(self, DockerError::Api { status: Some(409), .. })
+        matches!(
+            self,
+            DockerError::Api {
+                status: Some(409),
+                ..
+            }
+        )
     }
 
     /// The engine's message, for matching known failure texts.
@@ -51,17 +63,27 @@ impl DockerError {
     pub(crate) fn api(operation: impl Into<String>, err: bollard::errors::Error) -> Self {
         use bollard::errors::Error as B;
         let (status, message) = match err {
-            B::DockerResponseServerError { status_code, message } => (Some(status_code), message),
+            B::DockerResponseServerError {
+                status_code,
+                message,
+            } => (Some(status_code), message),
             B::DockerStreamError { error } => (None, error),
             other => (None, other.to_string()),
         };
-        DockerError::Api { operation: operation.into(), status, message: message.trim().to_string() }
+        DockerError::Api {
+            operation: operation.into(),
+            status,
+            message: message.trim().to_string(),
+        }
     }
 }
 
 /// A command run in a node that exited with a non-zero status.
 #[derive(Debug, thiserror::Error)]
-#[error("command \"{}\" failed in node \"{node}\" with exit code {exit_code}", crate::util::shell_join(argv))]
+#[error(
+    "command \"{}\" failed in node \"{node}\" with exit code {exit_code}",
+    crate::util::shell_join(argv)
+)]
 pub struct CommandError {
     /// Node (container) the command ran in.
     pub node: String,

@@ -29,25 +29,48 @@ impl ExecOutput {
 
 impl Engine {
     /// Runs `argv` in `node` and returns its output; a non-zero exit is not an error here.
-    pub async fn exec(&self, node: &str, argv: &[String], stdin: Option<Bytes>) -> Result<ExecOutput, DockerError> {
+    pub async fn exec(
+        &self,
+        node: &str,
+        argv: &[String],
+        stdin: Option<Bytes>,
+    ) -> Result<ExecOutput, DockerError> {
         match stdin {
             Some(bytes) => {
-                let input = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+                let input =
+                    futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
                 self.exec_streaming(node, argv, Some(input)).await
             }
-            None => self.exec_streaming(node, argv, None::<futures_util::stream::Empty<Result<Bytes, std::io::Error>>>).await,
+            None => {
+                self.exec_streaming(
+                    node,
+                    argv,
+                    None::<futures_util::stream::Empty<Result<Bytes, std::io::Error>>>,
+                )
+                .await
+            }
         }
     }
 
     /// Runs `argv` in `node`; a non-zero exit becomes a [`CommandError`] carrying the output.
-    pub async fn exec_ok(&self, node: &str, argv: &[String], stdin: Option<Bytes>) -> Result<ExecOutput, DockerError> {
+    pub async fn exec_ok(
+        &self,
+        node: &str,
+        argv: &[String],
+        stdin: Option<Bytes>,
+    ) -> Result<ExecOutput, DockerError> {
         let out = self.exec(node, argv, stdin).await?;
         check_exit(node, argv, out)
     }
 
     /// Runs `argv` in `node`, streaming `input` to its stdin (then closing it), and fails on a
     /// non-zero exit. The input is never buffered whole.
-    pub async fn exec_ok_streaming<S>(&self, node: &str, argv: &[String], input: S) -> Result<ExecOutput, DockerError>
+    pub async fn exec_ok_streaming<S>(
+        &self,
+        node: &str,
+        argv: &[String],
+        input: S,
+    ) -> Result<ExecOutput, DockerError>
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     {
@@ -55,11 +78,21 @@ impl Engine {
         check_exit(node, argv, out)
     }
 
-    async fn exec_streaming<S>(&self, node: &str, argv: &[String], input: Option<S>) -> Result<ExecOutput, DockerError>
+    async fn exec_streaming<S>(
+        &self,
+        node: &str,
+        argv: &[String],
+        input: Option<S>,
+    ) -> Result<ExecOutput, DockerError>
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     {
-        let op = || format!("run {:?} in node \"{node}\"", argv.first().map(String::as_str).unwrap_or(""));
+        let op = || {
+            format!(
+                "run {:?} in node \"{node}\"",
+                argv.first().map(String::as_str).unwrap_or("")
+            )
+        };
         let options = CreateExecOptions::<String> {
             attach_stdin: Some(input.is_some()),
             attach_stdout: Some(true),
@@ -67,10 +100,26 @@ impl Engine {
             cmd: Some(argv.to_vec()),
             ..Default::default()
         };
-        let created = self.client.create_exec(node, options).await.map_err(|e| DockerError::api(op(), e))?;
-        let started = self.client.start_exec(&created.id, None).await.map_err(|e| DockerError::api(op(), e))?;
-        let StartExecResults::Attached { mut output, input: mut writer } = started else {
-            return Err(DockerError::Api { operation: op(), status: None, message: "exec did not attach".into() });
+        let created = self
+            .client
+            .create_exec(node, options)
+            .await
+            .map_err(|e| DockerError::api(op(), e))?;
+        let started = self
+            .client
+            .start_exec(&created.id, None)
+            .await
+            .map_err(|e| DockerError::api(op(), e))?;
+        let StartExecResults::Attached {
+            mut output,
+            input: mut writer,
+        } = started
+        else {
+            return Err(DockerError::Api {
+                operation: op(),
+                status: None,
+                message: "exec did not attach".into(),
+            });
         };
         let feeder = input.map(|stream| {
             tokio::spawn(async move {
@@ -96,7 +145,11 @@ impl Engine {
                 LogOutput::StdIn { .. } => {}
             }
         }
-        let inspect = self.client.inspect_exec(&created.id).await.map_err(|e| DockerError::api(op(), e))?;
+        let inspect = self
+            .client
+            .inspect_exec(&created.id)
+            .await
+            .map_err(|e| DockerError::api(op(), e))?;
         out.exit_code = inspect.exit_code.unwrap_or(-1);
         if let Some(feeder) = feeder {
             let fed = feeder.await;
@@ -105,10 +158,18 @@ impl Engine {
                 match fed {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
-                        return Err(DockerError::Api { operation: op(), status: None, message: format!("sending input failed: {e}") });
+                        return Err(DockerError::Api {
+                            operation: op(),
+                            status: None,
+                            message: format!("sending input failed: {e}"),
+                        });
                     }
                     Err(e) => {
-                        return Err(DockerError::Api { operation: op(), status: None, message: format!("input task failed: {e}") });
+                        return Err(DockerError::Api {
+                            operation: op(),
+                            status: None,
+                            message: format!("input task failed: {e}"),
+                        });
                     }
                 }
             }
@@ -121,6 +182,12 @@ fn check_exit(node: &str, argv: &[String], out: ExecOutput) -> Result<ExecOutput
     if out.exit_code == 0 {
         Ok(out)
     } else {
-        Err(CommandError { node: node.to_string(), argv: argv.to_vec(), exit_code: out.exit_code, output: out.combined }.into())
+        Err(CommandError {
+            node: node.to_string(),
+            argv: argv.to_vec(),
+            exit_code: out.exit_code,
+            output: out.combined,
+        }
+        .into())
     }
 }

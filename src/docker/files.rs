@@ -17,15 +17,29 @@ pub struct FileToWrite {
 impl std::fmt::Debug for FileToWrite {
     // Contents may be private keys: never print them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FileToWrite({} {:o}, {} bytes)", self.path, self.mode, self.contents.len())
+        write!(
+            f,
+            "FileToWrite({} {:o}, {} bytes)",
+            self.path,
+            self.mode,
+            self.contents.len()
+        )
     }
 }
 
 impl Engine {
     /// Writes `files` (owned by root, with their modes; parent directories 0755) into `container`.
-    pub async fn write_files(&self, container: &str, files: &[FileToWrite]) -> Result<(), DockerError> {
+    pub async fn write_files(
+        &self,
+        container: &str,
+        files: &[FileToWrite],
+    ) -> Result<(), DockerError> {
         let op = || format!("write files into container \"{container}\"");
-        let archive = build_tar(files).map_err(|e| DockerError::Api { operation: op(), status: None, message: e.to_string() })?;
+        let archive = build_tar(files).map_err(|e| DockerError::Api {
+            operation: op(),
+            status: None,
+            message: e.to_string(),
+        })?;
         let options = UploadToContainerOptionsBuilder::default().path("/").build();
         self.client
             .upload_to_container(container, Some(options), bollard::body_full(archive.into()))
@@ -61,7 +75,11 @@ fn build_tar(files: &[FileToWrite]) -> std::io::Result<Vec<u8>> {
         header.set_uid(0);
         header.set_gid(0);
         header.set_size(f.contents.len() as u64);
-        builder.append_data(&mut header, f.path.trim_start_matches('/'), f.contents.as_slice())?;
+        builder.append_data(
+            &mut header,
+            f.path.trim_start_matches('/'),
+            f.contents.as_slice(),
+        )?;
     }
     builder.into_inner()
 }
@@ -73,8 +91,16 @@ mod tests {
     #[test]
     fn tar_has_parents_and_modes() {
         let files = vec![
-            FileToWrite { path: "/etc/kubernetes/pki/ca.key".into(), contents: b"k".to_vec(), mode: 0o600 },
-            FileToWrite { path: "/etc/kubernetes/pki/ca.crt".into(), contents: b"c".to_vec(), mode: 0o644 },
+            FileToWrite {
+                path: "/etc/kubernetes/pki/ca.key".into(),
+                contents: b"k".to_vec(),
+                mode: 0o600,
+            },
+            FileToWrite {
+                path: "/etc/kubernetes/pki/ca.crt".into(),
+                contents: b"c".to_vec(),
+                mode: 0o644,
+            },
         ];
         let bytes = build_tar(&files).unwrap();
         let mut archive = tar::Archive::new(bytes.as_slice());
@@ -83,7 +109,10 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                (e.path().unwrap().display().to_string(), e.header().mode().unwrap())
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().mode().unwrap(),
+                )
             })
             .collect();
         assert_eq!(

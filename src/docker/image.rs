@@ -26,7 +26,10 @@ impl ImageRef {
         };
         let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
         let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
+            Some(i) => (
+                rest[..last_slash + i].to_string(),
+                Some(rest[last_slash + i + 1..].to_string()),
+            ),
             None => (rest.to_string(), None),
         };
         ImageRef { name, tag, digest }
@@ -80,17 +83,31 @@ impl Engine {
             })),
             Err(e) => {
                 let err = DockerError::api(format!("inspect image \"{reference}\""), e);
-                if err.is_not_found() { Ok(None) } else { Err(err) }
+                if err.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
             }
         }
     }
 
     /// Pulls an image; yields the engine's per-layer progress as it goes.
-    pub fn pull_image(&self, reference: &str) -> impl Stream<Item = Result<PullProgress, DockerError>> + use<> {
+    pub fn pull_image(
+        &self,
+        reference: &str,
+    ) -> impl Stream<Item = Result<PullProgress, DockerError>> + use<> {
         let parsed = ImageRef::parse(reference);
         // The API wants the tag (or digest) separately; with neither it would pull every tag.
-        let tag = parsed.digest.clone().or(parsed.tag.clone()).unwrap_or_else(|| "latest".to_string());
-        let options = CreateImageOptionsBuilder::default().from_image(&parsed.name).tag(&tag).build();
+        let tag = parsed
+            .digest
+            .clone()
+            .or(parsed.tag.clone())
+            .unwrap_or_else(|| "latest".to_string());
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(&parsed.name)
+            .tag(&tag)
+            .build();
         let image = reference.to_string();
         let op = format!("pull image \"{reference}\"");
         self.client
@@ -109,10 +126,16 @@ impl Engine {
     }
 
     /// Streams `docker save` of the given images (one tar holding all of them).
-    pub fn export_images(&self, references: &[String]) -> impl Stream<Item = Result<Bytes, DockerError>> + use<> {
+    pub fn export_images(
+        &self,
+        references: &[String],
+    ) -> impl Stream<Item = Result<Bytes, DockerError>> + use<> {
         let refs: Vec<&str> = references.iter().map(String::as_str).collect();
         let op = format!("export images {}", references.join(", "));
-        self.client.export_images(&refs).map_err(move |e| DockerError::api(op.clone(), e)).boxed()
+        self.client
+            .export_images(&refs)
+            .map_err(move |e| DockerError::api(op.clone(), e))
+            .boxed()
     }
 }
 
@@ -130,16 +153,28 @@ mod tests {
         assert_eq!(r.name, "127.0.0.1:5000/kindling/node");
         assert_eq!(r.tag, None);
         let r = ImageRef::parse("127.0.0.1:5000/node:v1");
-        assert_eq!((r.name.as_str(), r.tag.as_deref()), ("127.0.0.1:5000/node", Some("v1")));
+        assert_eq!(
+            (r.name.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000/node", Some("v1"))
+        );
     }
 
     #[test]
     fn normalizes_like_containerd_names() {
-        assert_eq!(ImageRef::normalized("nginx"), "docker.io/library/nginx:latest");
+        assert_eq!(
+            ImageRef::normalized("nginx"),
+            "docker.io/library/nginx:latest"
+        );
         assert_eq!(ImageRef::normalized("me/app:1"), "docker.io/me/app:1");
         assert_eq!(ImageRef::normalized("localhost/app:1"), "localhost/app:1");
-        assert_eq!(ImageRef::normalized("127.0.0.1:5000/app"), "127.0.0.1:5000/app:latest");
-        assert_eq!(ImageRef::normalized("registry.k8s.io/pause:3.10"), "registry.k8s.io/pause:3.10");
+        assert_eq!(
+            ImageRef::normalized("127.0.0.1:5000/app"),
+            "127.0.0.1:5000/app:latest"
+        );
+        assert_eq!(
+            ImageRef::normalized("registry.k8s.io/pause:3.10"),
+            "registry.k8s.io/pause:3.10"
+        );
         assert_eq!(ImageRef::without_digest("a/b:c@sha256:d"), "a/b:c");
     }
 }

@@ -62,14 +62,21 @@ impl Engine {
 
     /// Connects to an explicit address (`unix://…`, `tcp://…`, `http://…`).
     pub async fn connect_to(address: &str) -> Result<Engine, DockerError> {
-        let fail = |reason: String| DockerError::Connect { address: address.to_string(), reason };
-        let client = bollard::Docker::connect_with_host(address).map_err(|e| fail(e.to_string()))?;
+        let fail = |reason: String| DockerError::Connect {
+            address: address.to_string(),
+            reason,
+        };
+        let client =
+            bollard::Docker::connect_with_host(address).map_err(|e| fail(e.to_string()))?;
         // The version call doubles as the reachability check; a hung engine must not hang us.
         let negotiated = tokio::time::timeout(Duration::from_secs(30), client.negotiate_version())
             .await
             .map_err(|_| fail("no answer within 30s".to_string()))?
             .map_err(|e| fail(connect_reason(&e)))?;
-        Ok(Engine { client: negotiated, address: address.to_string() })
+        Ok(Engine {
+            client: negotiated,
+            address: address.to_string(),
+        })
     }
 
     /// The address this connection was made to.
@@ -79,7 +86,11 @@ impl Engine {
 
     /// Reads the engine facts that affect node creation.
     pub async fn info(&self) -> Result<EngineInfo, DockerError> {
-        let info = self.client.info().await.map_err(|e| DockerError::api("read engine info", e))?;
+        let info = self
+            .client
+            .info()
+            .await
+            .map_err(|e| DockerError::api("read engine info", e))?;
         let security = info.security_options.unwrap_or_default();
         let backing_filesystem = info
             .driver_status
@@ -90,8 +101,14 @@ impl Engine {
             .unwrap_or_default();
         Ok(EngineInfo {
             id: info.id.unwrap_or_default(),
-            cgroup_version: info.cgroup_version.map(|v| v.to_string()).unwrap_or_default(),
-            cgroup_driver: info.cgroup_driver.map(|v| v.to_string()).unwrap_or_default(),
+            cgroup_version: info
+                .cgroup_version
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            cgroup_driver: info
+                .cgroup_driver
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
             rootless: security.iter().any(|o| o.contains("name=rootless")),
             userns_remap: security.iter().any(|o| o.contains("name=userns")),
             storage_driver: info.driver.unwrap_or_default(),

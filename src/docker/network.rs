@@ -36,11 +36,14 @@ pub fn ula_subnet(name: &str, attempt: i32) -> String {
 
 fn is_ipv6_unavailable(msg: &str) -> bool {
     msg.contains("Cannot read IPv6 setup for bridge")
-        || (msg.contains("ip6tables") && (msg.contains("Unable to enable NAT rule") || msg.contains("setting default policy to DROP")))
+        || (msg.contains("ip6tables")
+            && (msg.contains("Unable to enable NAT rule")
+                || msg.contains("setting default policy to DROP")))
 }
 
 fn is_pool_overlap(msg: &str) -> bool {
-    msg.contains("Pool overlaps with other one on this address space") || msg.contains("networks have overlapping")
+    msg.contains("Pool overlaps with other one on this address space")
+        || msg.contains("networks have overlapping")
 }
 
 impl Engine {
@@ -52,7 +55,10 @@ impl Engine {
         }
         let mtu = self.bridge_mtu().await;
         for attempt in 0..ATTEMPTS {
-            match self.create_network(name, mtu.clone(), Some(ula_subnet(name, attempt))).await {
+            match self
+                .create_network(name, mtu.clone(), Some(ula_subnet(name, attempt)))
+                .await
+            {
                 Ok(()) => {
                     self.prune_duplicate_networks(name).await?;
                     return Ok(NetworkOutcome::Created { ipv6: true });
@@ -67,7 +73,9 @@ impl Engine {
                             self.prune_duplicate_networks(name).await?;
                             Ok(NetworkOutcome::Created { ipv6: false })
                         }
-                        Err(e) if e.message().contains("already exists") => Ok(NetworkOutcome::Existing),
+                        Err(e) if e.message().contains("already exists") => {
+                            Ok(NetworkOutcome::Existing)
+                        }
                         Err(e) => Err(e),
                     };
                 }
@@ -105,15 +113,24 @@ impl Engine {
     }
 
     async fn network_ids(&self, name: &str) -> Result<Vec<String>, DockerError> {
-        let filters = HashMap::from([("name".to_string(), vec![format!("^{}$", regex_escape(name))])]);
-        let options = ListNetworksOptionsBuilder::default().filters(&filters).build();
+        let filters = HashMap::from([(
+            "name".to_string(),
+            vec![format!("^{}$", regex_escape(name))],
+        )]);
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&filters)
+            .build();
         let list = self
             .client
             .list_networks(Some(options))
             .await
             .map_err(|e| DockerError::api(format!("list networks named \"{name}\""), e))?;
         // The engine's name filter is a pattern match; keep exact names only.
-        Ok(list.into_iter().filter(|n| n.name.as_deref() == Some(name)).filter_map(|n| n.id).collect())
+        Ok(list
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter_map(|n| n.id)
+            .collect())
     }
 
     async fn bridge_mtu(&self) -> Option<String> {
@@ -122,8 +139,16 @@ impl Engine {
         (mtu.parse::<u32>().ok()? > 0).then_some(mtu)
     }
 
-    async fn create_network(&self, name: &str, mtu: Option<String>, ipv6_subnet: Option<String>) -> Result<(), DockerError> {
-        let mut options = HashMap::from([("com.docker.network.bridge.enable_ip_masquerade".to_string(), "true".to_string())]);
+    async fn create_network(
+        &self,
+        name: &str,
+        mtu: Option<String>,
+        ipv6_subnet: Option<String>,
+    ) -> Result<(), DockerError> {
+        let mut options = HashMap::from([(
+            "com.docker.network.bridge.enable_ip_masquerade".to_string(),
+            "true".to_string(),
+        )]);
         if let Some(mtu) = mtu {
             options.insert(MTU_OPTION.to_string(), mtu);
         }
@@ -132,7 +157,10 @@ impl Engine {
             driver: Some("bridge".to_string()),
             enable_ipv6: Some(ipv6_subnet.is_some()),
             ipam: ipv6_subnet.map(|subnet| Ipam {
-                config: Some(vec![IpamConfig { subnet: Some(subnet), ..Default::default() }]),
+                config: Some(vec![IpamConfig {
+                    subnet: Some(subnet),
+                    ..Default::default()
+                }]),
                 ..Default::default()
             }),
             options: Some(options),
@@ -203,8 +231,12 @@ mod tests {
 
     #[test]
     fn recognises_engine_errors() {
-        assert!(is_ipv6_unavailable("Error response from daemon: Cannot read IPv6 setup for bridge br-1"));
-        assert!(is_pool_overlap("Pool overlaps with other one on this address space"));
+        assert!(is_ipv6_unavailable(
+            "Error response from daemon: Cannot read IPv6 setup for bridge br-1"
+        ));
+        assert!(is_pool_overlap(
+            "Pool overlaps with other one on this address space"
+        ));
         assert!(!is_pool_overlap("network with name kind already exists"));
         assert_eq!(regex_escape("a.b"), "a\\.b");
     }

@@ -123,7 +123,10 @@ impl ContainerSpec {
                 host.privileged = Some(true);
                 security_opt.extend(["seccomp=unconfined", "apparmor=unconfined"]);
             }
-            Security::Restricted { capabilities, host_cgroups } => {
+            Security::Restricted {
+                capabilities,
+                host_cgroups,
+            } => {
                 host.cap_add = Some(capabilities.clone());
                 security_opt.extend([
                     "seccomp=unconfined",
@@ -142,7 +145,12 @@ impl ContainerSpec {
             host.security_opt = Some(security_opt.into_iter().map(String::from).collect());
         }
         if !self.tmpfs.is_empty() {
-            host.tmpfs = Some(self.tmpfs.iter().map(|p| (p.clone(), String::new())).collect());
+            host.tmpfs = Some(
+                self.tmpfs
+                    .iter()
+                    .map(|p| (p.clone(), String::new()))
+                    .collect(),
+            );
         }
         if !binds.is_empty() {
             host.binds = Some(binds);
@@ -182,12 +190,17 @@ impl ContainerSpec {
                 if !exposed.contains(&key) {
                     exposed.push(key.clone());
                 }
-                map.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(
-                    PortBinding {
+                map.entry(key)
+                    .or_insert_with(|| Some(Vec::new()))
+                    .get_or_insert_with(Vec::new)
+                    .push(PortBinding {
                         host_ip: Some(p.host_ip.clone()),
-                        host_port: Some(if p.host_port == 0 { String::new() } else { p.host_port.to_string() }),
-                    },
-                );
+                        host_port: Some(if p.host_port == 0 {
+                            String::new()
+                        } else {
+                            p.host_port.to_string()
+                        }),
+                    });
             }
             host.port_bindings = Some(map);
         }
@@ -236,7 +249,10 @@ mod tests {
             host.security_opt.unwrap(),
             ["seccomp=unconfined", "apparmor=unconfined"]
         );
-        assert_eq!(host.cgroupns_mode, Some(HostConfigCgroupnsModeEnum::PRIVATE));
+        assert_eq!(
+            host.cgroupns_mode,
+            Some(HostConfigCgroupnsModeEnum::PRIVATE)
+        );
         assert_eq!(host.init, Some(false));
         let restart = host.restart_policy.unwrap();
         assert_eq!(restart.name, Some(RestartPolicyNameEnum::ON_FAILURE));
@@ -257,15 +273,26 @@ mod tests {
     #[test]
     fn restricted_node_gets_capabilities_and_host_cgroups() {
         let caps = vec!["CAP_SYS_ADMIN".to_string(), "CAP_NET_ADMIN".to_string()];
-        let body = node_spec(Security::Restricted { capabilities: caps.clone(), host_cgroups: true })
-            .to_create_body();
+        let body = node_spec(Security::Restricted {
+            capabilities: caps.clone(),
+            host_cgroups: true,
+        })
+        .to_create_body();
         let host = body.host_config.unwrap();
         assert_eq!(host.privileged, None);
         assert_eq!(host.cap_add.unwrap(), caps);
-        assert!(host.security_opt.unwrap().contains(&"systempaths=unconfined".to_string()));
+        assert!(
+            host.security_opt
+                .unwrap()
+                .contains(&"systempaths=unconfined".to_string())
+        );
         assert_eq!(host.device_cgroup_rules.unwrap(), ["a *:* rwm"]);
         assert_eq!(host.cgroupns_mode, Some(HostConfigCgroupnsModeEnum::HOST));
-        assert!(host.binds.unwrap().contains(&"/sys/fs/cgroup:/sys/fs/cgroup:rw".to_string()));
+        assert!(
+            host.binds
+                .unwrap()
+                .contains(&"/sys/fs/cgroup:/sys/fs/cgroup:rw".to_string())
+        );
     }
 
     #[test]
@@ -273,7 +300,8 @@ mod tests {
         let mut spec = node_spec(Security::Default);
         spec.ports[0].host_port = 0;
         let host = spec.to_create_body().host_config.unwrap();
-        let binding = &host.port_bindings.unwrap()["6443/tcp"].as_ref().unwrap()[0];
+        let ports = host.port_bindings.unwrap();
+        let binding = &ports["6443/tcp"].as_ref().unwrap()[0];
         assert_eq!(binding.host_port.as_deref(), Some(""));
     }
 }

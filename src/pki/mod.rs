@@ -65,3 +65,40 @@ impl std::fmt::Debug for PkiFile {
             .finish()
     }
 }
+
+// TEMPORARY STUB: replaced by the pki branch.
+#[allow(missing_docs, clippy::todo, unused_variables, dead_code)]
+mod stub {
+    use super::*;
+    #[derive(Debug, thiserror::Error)]
+    #[error("pki stub")]
+    pub struct PkiError;
+    pub struct ClusterPki;
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ControlPlaneRole {
+        Init,
+        Join,
+    }
+    impl ClusterPki {
+        pub fn generate(alg: KeyAlgorithm) -> Result<ClusterPki, PkiError> {
+            todo!()
+        }
+        pub fn ca_cert_pem(&self) -> &str {
+            todo!()
+        }
+        pub fn ca_cert_hash(&self) -> &str {
+            todo!()
+        }
+        pub fn bootstrap_token(&self) -> &str {
+            todo!()
+        }
+        pub fn control_plane_files(
+            &self,
+            node: &NodeCertInputs,
+            role: ControlPlaneRole,
+        ) -> Result<Vec<PkiFile>, PkiError> {
+            todo!()
+        }
+    }
+}
+pub use stub::*;

@@ -29,12 +29,17 @@ pub(super) async fn ensure(ctx: &Ctx, config: &Cluster, plan: &Plan) -> anyhow::
         let engine = ctx.engine.clone();
         let reporter = ctx.reporter.clone();
         let image = image.clone();
-        AbortOnDrop(tokio::spawn(async move { ensure_image(&engine, &image, reporter).await }))
+        AbortOnDrop(tokio::spawn(async move {
+            ensure_image(&engine, &image, reporter).await
+        }))
     };
     let node_tasks: Vec<_> = node_images.iter().map(spawn).collect();
     let lb_tasks: Vec<_> = lb_images.iter().map(spawn).collect();
     for (image, task) in node_images.iter().zip(node_tasks) {
-        let title = format!("Ensuring node image ({}) 🖼️", ImageRef::without_digest(image));
+        let title = format!(
+            "Ensuring node image ({}) 🖼️",
+            ImageRef::without_digest(image)
+        );
         ctx.step(&title, task.join()).await?;
     }
     for task in lb_tasks {
@@ -44,7 +49,11 @@ pub(super) async fn ensure(ctx: &Ctx, config: &Cluster, plan: &Plan) -> anyhow::
 }
 
 /// Inspects, then pulls with retries.
-async fn ensure_image(engine: &Engine, image: &str, reporter: Arc<dyn Reporter>) -> anyhow::Result<()> {
+async fn ensure_image(
+    engine: &Engine,
+    image: &str,
+    reporter: Arc<dyn Reporter>,
+) -> anyhow::Result<()> {
     if engine.inspect_image(image).await?.is_some() {
         reporter.debug(1, &format!("image {image} is present"));
         return Ok(());
@@ -53,7 +62,10 @@ async fn ensure_image(engine: &Engine, image: &str, reporter: Arc<dyn Reporter>)
     for attempt in 0..=RETRY_DELAYS.len() {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_secs(RETRY_DELAYS[attempt - 1])).await;
-            reporter.debug(1, &format!("retrying pull of {image} (attempt {})", attempt + 1));
+            reporter.debug(
+                1,
+                &format!("retrying pull of {image} (attempt {})", attempt + 1),
+            );
         }
         match pull_once(engine, image, &*reporter).await {
             Ok(()) => return Ok(()),
@@ -64,7 +76,11 @@ async fn ensure_image(engine: &Engine, image: &str, reporter: Arc<dyn Reporter>)
     anyhow::bail!("failed to pull image \"{image}\": {reason}")
 }
 
-async fn pull_once(engine: &Engine, image: &str, reporter: &dyn Reporter) -> Result<(), DockerError> {
+async fn pull_once(
+    engine: &Engine,
+    image: &str,
+    reporter: &dyn Reporter,
+) -> Result<(), DockerError> {
     let mut stream = std::pin::pin!(engine.pull_image(image));
     while let Some(event) = stream.next().await {
         reporter.pull(&event?);

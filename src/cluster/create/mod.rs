@@ -128,7 +128,11 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// Runs `f` as a status step: spinner/bullet line, ✓/✗, and its wall time recorded.
-    pub async fn step<T>(&self, title: &str, f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    pub async fn step<T>(
+        &self,
+        title: &str,
+        f: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
         self.reporter.start(title);
         let t0 = Instant::now();
         let result = f.await;
@@ -142,7 +146,10 @@ impl Ctx {
         self.timings
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(StepTiming { step: title.to_string(), seconds: elapsed.as_secs_f64() });
+            .push(StepTiming {
+                step: title.to_string(),
+                seconds: elapsed.as_secs_f64(),
+            });
     }
 }
 
@@ -166,7 +173,9 @@ pub async fn create(
 ) -> anyhow::Result<CreateReport> {
     let started = Instant::now();
     let name = request.name.clone();
-    let existing = engine.list_containers(&format!("{CLUSTER_LABEL}={name}")).await?;
+    let existing = engine
+        .list_containers(&format!("{CLUSTER_LABEL}={name}"))
+        .await?;
     if !existing.is_empty() {
         anyhow::bail!("node(s) already exist for a cluster with the name \"{name}\"");
     }
@@ -196,7 +205,11 @@ pub async fn create(
     match outcome {
         Ok(mut report) => {
             report.total_seconds = started.elapsed().as_secs_f64();
-            report.steps = ctx.timings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            report.steps = ctx
+                .timings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             Ok(report)
         }
         Err(err) => {
@@ -218,7 +231,9 @@ pub async fn create(
 fn preflight(info: &EngineInfo, reporter: &dyn Reporter) -> anyhow::Result<()> {
     if info.rootless {
         if info.cgroup_version != "2" {
-            anyhow::bail!("running kind with rootless provider requires cgroup v2, see https://kind.sigs.k8s.io/docs/user/rootless/");
+            anyhow::bail!(
+                "running kind with rootless provider requires cgroup v2, see https://kind.sigs.k8s.io/docs/user/rootless/"
+            );
         }
     } else if info.cgroup_version == "1" {
         reporter.warn("cgroup v1 is deprecated in Kubernetes and will not be supported in a future kind release, please upgrade to cgroup v2");
@@ -228,53 +243,111 @@ fn preflight(info: &EngineInfo, reporter: &dyn Reporter) -> anyhow::Result<()> {
 
 async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     let config = ctx.config.clone();
-    let plan_containers = plan::plan(&ctx.name, &config, &plan::HostFacts::default(), DEFAULT_NETWORK, &ctx.request.load_balancer_image, &ctx.create_id);
+    let plan_containers = plan::plan(
+        &ctx.name,
+        &config,
+        &plan::HostFacts::default(),
+        DEFAULT_NETWORK,
+        &ctx.request.load_balancer_image,
+        &ctx.create_id,
+    );
 
     // Images, the network and the CAs do not depend on each other.
     let t0 = Instant::now();
     let key_algorithm = ctx.request.key_algorithm;
     let pki_task = async move {
-        crate::util::blocking(move || ClusterPki::generate(key_algorithm)).await.context("failed to generate the cluster's certificate authorities")
+        crate::util::blocking(move || ClusterPki::generate(key_algorithm))
+            .await
+            .context("failed to generate the cluster's certificate authorities")
     };
     let network_task = async {
-        let network = ctx.engine.ensure_network(DEFAULT_NETWORK).await.context("failed to ensure docker network")?;
-        ctx.reporter.debug(1, &format!("network {DEFAULT_NETWORK}: {network:?}"));
+        let network = ctx
+            .engine
+            .ensure_network(DEFAULT_NETWORK)
+            .await
+            .context("failed to ensure docker network")?;
+        ctx.reporter
+            .debug(1, &format!("network {DEFAULT_NETWORK}: {network:?}"));
         anyhow::Ok(())
     };
-    let (pki, (), ()) = tokio::try_join!(pki_task, network_task, images::ensure(ctx, &config, &plan_containers))?;
+    let (pki, (), ()) = tokio::try_join!(
+        pki_task,
+        network_task,
+        images::ensure(ctx, &config, &plan_containers)
+    )?;
     ctx.record("Generating certificate authorities", t0.elapsed());
     let pki = Arc::new(pki);
 
     let host = host_facts(ctx, &plan_containers).await?;
-    let planned = plan::plan(&ctx.name, &config, &host, DEFAULT_NETWORK, &ctx.request.load_balancer_image, &ctx.create_id);
+    let planned = plan::plan(
+        &ctx.name,
+        &config,
+        &host,
+        DEFAULT_NETWORK,
+        &ctx.request.load_balancer_image,
+        &ctx.create_id,
+    );
     let boxes = "📦 ".repeat(config.nodes.len());
-    let nodes = ctx.step(&format!("Preparing nodes {boxes}"), nodes::create_all(ctx, planned)).await?;
+    let nodes = ctx
+        .step(
+            &format!("Preparing nodes {boxes}"),
+            nodes::create_all(ctx, planned),
+        )
+        .await?;
 
-    if let Some(lb) = nodes.iter().find(|n| n.role == NodeRole::ExternalLoadBalancer) {
-        ctx.step("Configuring the external load balancer ⚖️", loadbalancer::configure(ctx, lb, &nodes)).await?;
+    if let Some(lb) = nodes
+        .iter()
+        .find(|n| n.role == NodeRole::ExternalLoadBalancer)
+    {
+        ctx.step(
+            "Configuring the external load balancer ⚖️",
+            loadbalancer::configure(ctx, lb, &nodes),
+        )
+        .await?;
     }
-    let kube = ctx.step("Writing configuration 📜", config::write(ctx, &nodes, &pki)).await?;
-    ctx.step("Starting control-plane 🕹️", init::run(ctx, &nodes, &kube)).await?;
+    let kube = ctx
+        .step("Writing configuration 📜", config::write(ctx, &nodes, &pki))
+        .await?;
+    ctx.step("Starting control-plane 🕹️", init::run(ctx, &nodes, &kube))
+        .await?;
 
     // Joins need only the API server and the bootstrap token, both there once init returns,
     // so they run alongside the CNI and StorageClass installation.
     let addons = async {
         if !config.networking.disable_default_cni {
-            ctx.step("Installing CNI 🔌", manifests::install_cni(ctx, &nodes, &kube)).await?;
+            ctx.step(
+                "Installing CNI 🔌",
+                manifests::install_cni(ctx, &nodes, &kube),
+            )
+            .await?;
         }
-        ctx.step("Installing StorageClass 💾", manifests::install_storage(ctx, &nodes, &kube)).await
+        ctx.step(
+            "Installing StorageClass 💾",
+            manifests::install_storage(ctx, &nodes, &kube),
+        )
+        .await
     };
     let joins = join::run_all(ctx, &nodes, &kube);
     let ((), join_outcome) = tokio::try_join!(addons, joins)?;
     join_outcome.report(ctx);
 
-    let ready = if ctx.request.wait > Duration::ZERO { Some(wait::run(ctx, &nodes, &kube).await?) } else { None };
+    let ready = if ctx.request.wait > Duration::ZERO {
+        Some(wait::run(ctx, &nodes, &kube).await?)
+    } else {
+        None
+    };
     let exported = export::run(ctx, &nodes, &pki).await?;
     Ok(CreateReport {
         name: ctx.name.clone(),
         nodes: nodes
             .iter()
-            .map(|n| NodeReport { name: n.name.clone(), role: n.role, image: n.image.clone(), ipv4: n.ipv4.clone(), ipv6: n.ipv6.clone() })
+            .map(|n| NodeReport {
+                name: n.name.clone(),
+                role: n.role,
+                image: n.image.clone(),
+                ipv4: n.ipv4.clone(),
+                ipv6: n.ipv6.clone(),
+            })
             .collect(),
         kubeconfig: exported.path,
         context: exported.context,
@@ -287,18 +360,38 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
 
 /// Engine facts, proxies and the working directory, needed for the final container plan.
 async fn host_facts(ctx: &Ctx, first_plan: &plan::Plan) -> anyhow::Result<plan::HostFacts> {
-    let subnets = if ctx.request.host_env.keys().any(|k| k.to_uppercase().ends_with("_PROXY")) || !ctx.request.docker_config_proxies.is_empty() {
+    let subnets = if ctx
+        .request
+        .host_env
+        .keys()
+        .any(|k| k.to_uppercase().ends_with("_PROXY"))
+        || !ctx.request.docker_config_proxies.is_empty()
+    {
         ctx.engine.network_subnets(DEFAULT_NETWORK).await?
     } else {
         Vec::new()
     };
-    let names: Vec<String> = first_plan.containers.iter().map(|c| c.spec.name.clone()).collect();
-    let proxy_env = plan::proxy_env(&ctx.request.host_env, &ctx.request.docker_config_proxies, &subnets, &ctx.config, &names);
+    let names: Vec<String> = first_plan
+        .containers
+        .iter()
+        .map(|c| c.spec.name.clone())
+        .collect();
+    let proxy_env = plan::proxy_env(
+        &ctx.request.host_env,
+        &ctx.request.docker_config_proxies,
+        &subnets,
+        &ctx.config,
+        &names,
+    );
     Ok(plan::HostFacts {
         engine: ctx.info.clone(),
         working_dir: ctx.request.working_dir.clone(),
         proxy_env,
-        containerd_snapshotter: ctx.request.host_env.get("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER").cloned(),
+        containerd_snapshotter: ctx
+            .request
+            .host_env
+            .get("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER")
+            .cloned(),
     })
 }
 
@@ -320,15 +413,24 @@ async fn rollback(ctx: &Ctx) {
         Ok(_) => {}
         Err(e) => ctx.reporter.warn(&format!("cleanup could not list containers: {e}; finish it with: kindling delete cluster --name {}", ctx.name)),
     }
-    let written = ctx.kubeconfig_written.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let written = ctx
+        .kubeconfig_written
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     if let Some(path) = written {
         let name = ctx.name.clone();
         let removed = crate::util::blocking(move || {
-            crate::kubeconfig::remove_from_file(&path, &name, &crate::kubeconfig::LockOptions::default())
+            crate::kubeconfig::remove_from_file(
+                &path,
+                &name,
+                &crate::kubeconfig::LockOptions::default(),
+            )
         })
         .await;
         if let Err(e) = removed {
-            ctx.reporter.warn(&format!("could not remove the kubeconfig entry: {e}"));
+            ctx.reporter
+                .warn(&format!("could not remove the kubeconfig entry: {e}"));
         }
     }
 }
@@ -338,7 +440,10 @@ pub(crate) fn random_id() -> String {
     let mut bytes = [0u8; 8];
     // The OS random source failing is not something a CLI can recover from; fall back to time.
     if getrandom::fill(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         bytes = (nanos as u64).to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -35,8 +35,13 @@ pub(super) async fn create_all(ctx: &Arc<Ctx>, mut plan: Plan) -> anyhow::Result
     for container in &mut plan.containers {
         for (i, pick) in container.pick_ports.iter().enumerate() {
             if let Some(req) = pick {
-                let (port, guard) = free_port(&req.listen_address, &req.protocol)
-                    .with_context(|| format!("failed to find a free host port on {} for node \"{}\"", req.listen_address, container.spec.name))?;
+                let (port, guard) =
+                    free_port(&req.listen_address, &req.protocol).with_context(|| {
+                        format!(
+                            "failed to find a free host port on {} for node \"{}\"",
+                            req.listen_address, container.spec.name
+                        )
+                    })?;
                 container.spec.ports[i].host_port = port;
                 listeners.push(guard);
             }
@@ -44,11 +49,20 @@ pub(super) async fn create_all(ctx: &Arc<Ctx>, mut plan: Plan) -> anyhow::Result
     }
     drop(listeners);
     let fallback = Arc::new(PrivilegeFallback::default());
-    let nodes = try_join_all(plan.containers.into_iter().map(|c| create_one(ctx, c, fallback.clone()))).await?;
+    let nodes = try_join_all(
+        plan.containers
+            .into_iter()
+            .map(|c| create_one(ctx, c, fallback.clone())),
+    )
+    .await?;
     Ok(nodes)
 }
 
-async fn create_one(ctx: &Arc<Ctx>, planned: PlannedContainer, fallback: Arc<PrivilegeFallback>) -> anyhow::Result<Node> {
+async fn create_one(
+    ctx: &Arc<Ctx>,
+    planned: PlannedContainer,
+    fallback: Arc<PrivilegeFallback>,
+) -> anyhow::Result<Node> {
     let mut spec = planned.spec;
     if spec.security == Security::Privileged && fallback.refused.load(Ordering::SeqCst) {
         spec.security = restricted_security(ctx, &spec, &fallback).await?;
@@ -64,8 +78,10 @@ async fn create_one(ctx: &Arc<Ctx>, planned: PlannedContainer, fallback: Arc<Pri
             })
             .await?;
             spec.security = restricted_security(ctx, &spec, &fallback).await?;
-            if !fallback.warned.swap(true, Ordering::SeqCst) {
-                if let Security::Restricted { capabilities, .. } = &spec.security {
+            if let Security::Restricted { capabilities, .. } = &spec.security
+                && !fallback.warned.swap(true, Ordering::SeqCst)
+            {
+                {
                     ctx.reporter.warn(&format!(
                         "the Docker engine refused --privileged ({}); creating nodes with the {} capabilities it allows instead",
                         e.message().lines().last().unwrap_or_default().trim(),
@@ -81,8 +97,14 @@ async fn create_one(ctx: &Arc<Ctx>, planned: PlannedContainer, fallback: Arc<Pri
         wait_for_boot(ctx, &spec.name).await?;
     }
     let details = ctx.engine.inspect_container(&spec.name).await?;
-    if ctx.config.has_ipv6() && details.ipv6.is_empty() && planned.node.role != NodeRole::ExternalLoadBalancer {
-        anyhow::bail!("failed to get IPv6 address for node {}; is docker configured to use IPv6 correctly?", spec.name);
+    if ctx.config.has_ipv6()
+        && details.ipv6.is_empty()
+        && planned.node.role != NodeRole::ExternalLoadBalancer
+    {
+        anyhow::bail!(
+            "failed to get IPv6 address for node {}; is docker configured to use IPv6 correctly?",
+            spec.name
+        );
     }
     Ok(Node {
         name: spec.name.clone(),
@@ -95,11 +117,18 @@ async fn create_one(ctx: &Arc<Ctx>, planned: PlannedContainer, fallback: Arc<Pri
 }
 
 /// Runs one Docker mutation on the tracker so rollback can wait for it.
-async fn tracked<T: Send + 'static>(ctx: &Ctx, f: impl std::future::Future<Output = Result<T, DockerError>> + Send + 'static) -> Result<T, DockerError> {
+async fn tracked<T: Send + 'static>(
+    ctx: &Ctx,
+    f: impl std::future::Future<Output = Result<T, DockerError>> + Send + 'static,
+) -> Result<T, DockerError> {
     match ctx.tracker.spawn(f).await {
         Ok(r) => r,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(DockerError::Api { operation: "run a Docker call".into(), status: None, message: e.to_string() }),
+        Err(e) => Err(DockerError::Api {
+            operation: "run a Docker call".into(),
+            status: None,
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -118,12 +147,19 @@ fn refuses_privileged(err: &DockerError) -> bool {
     err.message().contains("apply caps")
 }
 
-async fn restricted_security(ctx: &Ctx, node: &ContainerSpec, fallback: &PrivilegeFallback) -> anyhow::Result<Security> {
+async fn restricted_security(
+    ctx: &Ctx,
+    node: &ContainerSpec,
+    fallback: &PrivilegeFallback,
+) -> anyhow::Result<Security> {
     let security = fallback
         .restricted
         .get_or_try_init(|| async {
             let capabilities = probe_capabilities(ctx, &node.image).await?;
-            anyhow::Ok(Security::Restricted { capabilities, host_cgroups: ctx.info.cgroup_version != "2" })
+            anyhow::Ok(Security::Restricted {
+                capabilities,
+                host_cgroups: ctx.info.cgroup_version != "2",
+            })
         })
         .await?;
     Ok(security.clone())
@@ -132,12 +168,21 @@ async fn restricted_security(ctx: &Ctx, node: &ContainerSpec, fallback: &Privile
 /// Asks the engine which capabilities its runtime holds: a throwaway container in the host PID
 /// namespace reads the bounding set of its parent, the runtime shim that would start the nodes.
 async fn probe_capabilities(ctx: &Ctx, image: &str) -> anyhow::Result<Vec<String>> {
-    let mut spec = ContainerSpec::new(&format!("{}-capability-probe-{}", ctx.name, super::random_id()), image, "none");
+    let mut spec = ContainerSpec::new(
+        &format!("{}-capability-probe-{}", ctx.name, super::random_id()),
+        image,
+        "none",
+    );
     spec.tty = false;
     spec.restart_on_failure = None;
     spec.pid_host = true;
-    spec.entrypoint = Some(vec!["sh".into(), "-c".into(), "grep CapBnd /proc/$PPID/status".into()]);
-    spec.labels.insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
+    spec.entrypoint = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        "grep CapBnd /proc/$PPID/status".into(),
+    ]);
+    spec.labels
+        .insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
     let engine = ctx.engine.clone();
     let (code, log) = tracked(ctx, async move { engine.run_to_completion(&spec).await }).await?;
     let text = String::from_utf8_lossy(&log);
@@ -152,17 +197,55 @@ async fn probe_capabilities(ctx: &Ctx, image: &str) -> anyhow::Result<Vec<String
 
 /// Linux capability names by bit number.
 const CAPABILITIES: [&str; 41] = [
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
     "CHECKPOINT_RESTORE",
 ];
 
 /// Parses `CapBnd:\t000001fffeffffff` into `CAP_…` names (unknown high bits ignored).
 fn parse_cap_bnd(status: &str) -> Option<Vec<String>> {
-    let hex = status.lines().find_map(|l| l.strip_prefix("CapBnd:"))?.trim();
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))?
+        .trim();
     let mask = u64::from_str_radix(hex, 16).ok()?;
     let caps: Vec<String> = CAPABILITIES
         .iter()
@@ -191,9 +274,17 @@ async fn wait_for_boot(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
         Ok(Ok(true)) => return Ok(()),
         Ok(Err(e)) => return Err(e.context(format!("failed to read the log of node \"{name}\""))),
         Ok(Ok(false)) => "stopped before systemd reached its multi-user target".to_string(),
-        Err(_) => format!("did not reach systemd's multi-user target within {}s", BOOT_TIMEOUT.as_secs()),
+        Err(_) => format!(
+            "did not reach systemd's multi-user target within {}s",
+            BOOT_TIMEOUT.as_secs()
+        ),
     };
-    let full = ctx.engine.container_logs(name).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or(log);
+    let full = ctx
+        .engine
+        .container_logs(name)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or(log);
     let lines: Vec<&str> = full.lines().collect();
     let tail = lines[lines.len().saturating_sub(LOG_TAIL)..].join("\n");
     anyhow::bail!("node \"{name}\" {why}; last lines of its log:\n{tail}")
@@ -201,14 +292,18 @@ async fn wait_for_boot(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
 
 /// systemd's line once the node is up (kind waits for the same target).
 fn booted(log: &str) -> bool {
-    log.lines().any(|l| l.contains("Reached target") && l.contains("Multi-User System"))
+    log.lines()
+        .any(|l| l.contains("Reached target") && l.contains("Multi-User System"))
 }
 
 /// Finds a free port by binding to port 0; the returned guard keeps it reserved until dropped.
 fn free_port(address: &str, protocol: &str) -> std::io::Result<(u16, PortGuard)> {
-    let ip: std::net::IpAddr = address
-        .parse()
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("invalid listen address {address:?}")))?;
+    let ip: std::net::IpAddr = address.parse().map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("invalid listen address {address:?}"),
+        )
+    })?;
     let addr = std::net::SocketAddr::new(ip, 0);
     if protocol == "udp" {
         let socket = std::net::UdpSocket::bind(addr)?;
@@ -242,8 +337,12 @@ mod tests {
 
     #[test]
     fn boot_line_detection() {
-        assert!(booted("INFO: starting init\n[  OK  ] Reached target Multi-User System.\n"));
-        assert!(booted("Reached target multi-user.target - Multi-User System.\n"));
+        assert!(booted(
+            "INFO: starting init\n[  OK  ] Reached target Multi-User System.\n"
+        ));
+        assert!(booted(
+            "Reached target multi-user.target - Multi-User System.\n"
+        ));
         assert!(!booted("INFO: detected cgroup v1\n"));
     }
 

@@ -1,7 +1,9 @@
 //! Planning the containers of a cluster (pure): names, labels, mounts, published ports,
 //! environment and privilege settings, exactly as kind sets them (kind-facts §3.3–§3.5, §9).
 
-use crate::cluster::{API_SERVER_INTERNAL_PORT, CLUSTER_LABEL, PlannedNode, ROLE_LABEL, plan_node_names};
+use crate::cluster::{
+    API_SERVER_INTERNAL_PORT, CLUSTER_LABEL, PlannedNode, ROLE_LABEL, plan_node_names,
+};
 use crate::config::{Cluster, Mount, NodeRole, PortMapping};
 use crate::docker::{ContainerSpec, EngineInfo, PortPublish, Security};
 use std::collections::BTreeMap;
@@ -54,7 +56,14 @@ pub struct Plan {
 }
 
 /// Plans every container of the cluster. `config` must be defaulted and validated.
-pub fn plan(name: &str, config: &Cluster, host: &HostFacts, network: &str, lb_image: &str, create_id: &str) -> Plan {
+pub fn plan(
+    name: &str,
+    config: &Cluster,
+    host: &HostFacts,
+    network: &str,
+    lb_image: &str,
+    create_id: &str,
+) -> Plan {
     let nodes = plan_node_names(name, config);
     let ha = config.needs_load_balancer();
     let containers = nodes
@@ -65,22 +74,42 @@ pub fn plan(name: &str, config: &Cluster, host: &HostFacts, network: &str, lb_im
                 None => lb_spec(name, config, &node, lb_image, host, network),
             };
             let mut spec = spec;
-            spec.labels.insert(CREATE_ID_LABEL.to_string(), create_id.to_string());
-            PlannedContainer { node, spec, pick_ports }
+            spec.labels
+                .insert(CREATE_ID_LABEL.to_string(), create_id.to_string());
+            PlannedContainer {
+                node,
+                spec,
+                pick_ports,
+            }
         })
         .collect();
-    Plan { name: name.to_string(), containers }
+    Plan {
+        name: name.to_string(),
+        containers,
+    }
 }
 
-fn common(name: &str, config: &Cluster, node: &PlannedNode, image: &str, host: &HostFacts, network: &str) -> ContainerSpec {
+fn common(
+    name: &str,
+    config: &Cluster,
+    node: &PlannedNode,
+    image: &str,
+    host: &HostFacts,
+    network: &str,
+) -> ContainerSpec {
     let mut spec = ContainerSpec::new(&node.name, image, network);
-    spec.labels.insert(CLUSTER_LABEL.to_string(), name.to_string());
-    spec.labels.insert(ROLE_LABEL.to_string(), node.role.as_str().to_string());
+    spec.labels
+        .insert(CLUSTER_LABEL.to_string(), name.to_string());
+    spec.labels
+        .insert(ROLE_LABEL.to_string(), node.role.as_str().to_string());
     if config.has_ipv6() {
-        spec.sysctls.insert("net.ipv6.conf.all.disable_ipv6".into(), "0".into());
-        spec.sysctls.insert("net.ipv6.conf.all.forwarding".into(), "1".into());
+        spec.sysctls
+            .insert("net.ipv6.conf.all.disable_ipv6".into(), "0".into());
+        spec.sysctls
+            .insert("net.ipv6.conf.all.forwarding".into(), "1".into());
     }
-    spec.env.extend(host.proxy_env.iter().map(|(k, v)| format!("{k}={v}")));
+    spec.env
+        .extend(host.proxy_env.iter().map(|(k, v)| format!("{k}={v}")));
     spec.userns_host = host.engine.userns_remap;
     spec
 }
@@ -100,12 +129,15 @@ fn node_spec(
     spec.volumes = vec!["/var".into()];
     spec.binds.push("/lib/modules:/lib/modules:ro".into());
     if let Some(s) = &host.containerd_snapshotter {
-        spec.env.push(format!("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER={s}"));
+        spec.env
+            .push(format!("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER={s}"));
     }
     let engine = &host.engine;
     if !engine.rootless
-        && (matches!(engine.storage_driver.as_str(), "btrfs" | "zfs" | "devicemapper")
-            || matches!(engine.backing_filesystem.as_str(), "btrfs" | "zfs" | "xfs"))
+        && (matches!(
+            engine.storage_driver.as_str(),
+            "btrfs" | "zfs" | "devicemapper"
+        ) || matches!(engine.backing_filesystem.as_str(), "btrfs" | "zfs" | "xfs"))
     {
         spec.binds.push("/dev/mapper:/dev/mapper".into());
     }
@@ -113,9 +145,15 @@ fn node_spec(
         spec.devices.push("/dev/fuse".into());
     }
     if let Some(search) = &config.networking.dns_search {
-        spec.env.push(format!("KIND_DNS_SEARCH={}", search.join(" ")));
+        spec.env
+            .push(format!("KIND_DNS_SEARCH={}", search.join(" ")));
     }
-    spec.binds.extend(cfg_node.extra_mounts.iter().map(|m| bind_for(m, &host.working_dir)));
+    spec.binds.extend(
+        cfg_node
+            .extra_mounts
+            .iter()
+            .map(|m| bind_for(m, &host.working_dir)),
+    );
     let mut picks = Vec::new();
     for pm in &cfg_node.extra_port_mappings {
         let (publish, pick) = publish_for(pm, config);
@@ -125,25 +163,47 @@ fn node_spec(
     if node.role == NodeRole::ControlPlane {
         let (address, port) = if ha {
             // Behind a load balancer each control plane publishes on loopback only.
-            let loopback = if config.networking.ip_family == "ipv6" { "::1" } else { "127.0.0.1" };
+            let loopback = if config.networking.ip_family == "ipv6" {
+                "::1"
+            } else {
+                "127.0.0.1"
+            };
             (loopback.to_string(), 0)
         } else {
-            (config.networking.api_server_address.clone(), config.networking.api_server_port)
+            (
+                config.networking.api_server_address.clone(),
+                config.networking.api_server_port,
+            )
         };
         let (publish, pick) = api_publish(&address, port);
         spec.ports.push(publish);
         picks.push(pick);
-        spec.env.push("KUBECONFIG=/etc/kubernetes/admin.conf".into());
+        spec.env
+            .push("KUBECONFIG=/etc/kubernetes/admin.conf".into());
     }
     (spec, picks)
 }
 
-fn lb_spec(name: &str, config: &Cluster, node: &PlannedNode, image: &str, host: &HostFacts, network: &str) -> (ContainerSpec, Vec<Option<PortRequest>>) {
+fn lb_spec(
+    name: &str,
+    config: &Cluster,
+    node: &PlannedNode,
+    image: &str,
+    host: &HostFacts,
+    network: &str,
+) -> (ContainerSpec, Vec<Option<PortRequest>>) {
     let mut spec = common(name, config, node, image, host, network);
     spec.tty = false;
     spec.user = Some("root".into());
-    spec.entrypoint = Some(vec!["sh".into(), "-c".into(), crate::cluster::create::loadbalancer::BOOTSTRAP_SCRIPT.into()]);
-    let (publish, pick) = api_publish(&config.networking.api_server_address, config.networking.api_server_port);
+    spec.entrypoint = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        crate::cluster::create::loadbalancer::BOOTSTRAP_SCRIPT.into(),
+    ]);
+    let (publish, pick) = api_publish(
+        &config.networking.api_server_address,
+        config.networking.api_server_port,
+    );
     spec.ports.push(publish);
     (spec, vec![pick])
 }
@@ -155,14 +215,17 @@ fn api_publish(address: &str, port: i32) -> (PortPublish, Option<PortRequest>) {
         container_port: API_SERVER_INTERNAL_PORT,
         protocol: "tcp".into(),
     };
-    let pick = (port == 0).then(|| PortRequest { listen_address: address.to_string(), protocol: "tcp".into() });
+    let pick = (port == 0).then(|| PortRequest {
+        listen_address: address.to_string(),
+        protocol: "tcp".into(),
+    });
     (publish, pick)
 }
 
 /// Docker's `host:container[:opts]` for an extra mount; opts in kind's order: ro, Z, propagation.
 pub fn bind_for(mount: &Mount, working_dir: &Path) -> String {
-    let host_path = Path::new(&mount.host_path);
-    let host_path = if host_path.is_absolute() { host_path.to_path_buf() } else { working_dir.join(host_path) };
+    // join() keeps an absolute host path as it is.
+    let host_path = clean_path(&working_dir.join(&mount.host_path));
     let mut opts = Vec::new();
     if mount.read_only {
         opts.push("ro");
@@ -183,21 +246,48 @@ pub fn bind_for(mount: &Mount, working_dir: &Path) -> String {
     bind
 }
 
+/// Lexically cleans an absolute path (`.` dropped, `..` applied), as Go's `filepath.Abs` does.
+fn clean_path(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The publish for one `extraPortMappings` entry, with kind's provider-time defaults.
 fn publish_for(pm: &PortMapping, config: &Cluster) -> (PortPublish, Option<PortRequest>) {
     let listen = if pm.listen_address.is_empty() {
-        if config.networking.ip_family == "ipv6" { "::".to_string() } else { "0.0.0.0".to_string() }
+        if config.networking.ip_family == "ipv6" {
+            "::".to_string()
+        } else {
+            "0.0.0.0".to_string()
+        }
     } else {
         pm.listen_address.clone()
     };
-    let protocol = if pm.protocol.is_empty() { "tcp".to_string() } else { pm.protocol.to_lowercase() };
+    let protocol = if pm.protocol.is_empty() {
+        "tcp".to_string()
+    } else {
+        pm.protocol.to_lowercase()
+    };
     let publish = PortPublish {
         host_ip: listen.clone(),
         host_port: u16::try_from(pm.host_port.max(0)).unwrap_or(0),
         container_port: u16::try_from(pm.container_port.max(0)).unwrap_or(0),
         protocol: protocol.clone(),
     };
-    let pick = (pm.host_port == 0).then_some(PortRequest { listen_address: listen, protocol });
+    let pick = (pm.host_port == 0).then_some(PortRequest {
+        listen_address: listen,
+        protocol,
+    });
     (publish, pick)
 }
 
@@ -227,7 +317,11 @@ pub fn proxy_env(
     let env_has_proxy = vars.contains_key("HTTP_PROXY") || vars.contains_key("HTTPS_PROXY");
     let from_docker = |k: &str| docker_config.get(k).filter(|v| !v.is_empty()).cloned();
     if !env_has_proxy {
-        for (key, field) in [("HTTP_PROXY", "httpProxy"), ("HTTPS_PROXY", "httpsProxy"), ("NO_PROXY", "noProxy")] {
+        for (key, field) in [
+            ("HTTP_PROXY", "httpProxy"),
+            ("HTTPS_PROXY", "httpsProxy"),
+            ("NO_PROXY", "noProxy"),
+        ] {
             if let Some(v) = from_docker(field) {
                 vars.insert(key, v);
             }
@@ -243,8 +337,19 @@ pub fn proxy_env(
     no_proxy.push(config.networking.service_subnet.clone());
     no_proxy.push(config.networking.pod_subnet.clone());
     no_proxy.extend(container_names.iter().cloned());
-    no_proxy.extend([".svc".to_string(), ".svc.cluster".to_string(), ".svc.cluster.local".to_string()]);
-    vars.insert("NO_PROXY", no_proxy.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(","));
+    no_proxy.extend([
+        ".svc".to_string(),
+        ".svc.cluster".to_string(),
+        ".svc.cluster.local".to_string(),
+    ]);
+    vars.insert(
+        "NO_PROXY",
+        no_proxy
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     let mut out = BTreeMap::new();
     for (k, v) in vars {
         out.insert(k.to_string(), v.clone());
@@ -259,7 +364,10 @@ mod tests {
     use crate::config::Node;
 
     fn cfg(nodes: Vec<Node>) -> Cluster {
-        let mut c = Cluster { nodes, ..Default::default() };
+        let mut c = Cluster {
+            nodes,
+            ..Default::default()
+        };
         c.networking.ip_family = "ipv4".into();
         c.networking.api_server_address = "127.0.0.1".into();
         c.networking.pod_subnet = "10.244.0.0/16".into();
@@ -268,14 +376,29 @@ mod tests {
     }
 
     fn node(role: &str) -> Node {
-        Node { role: role.into(), image: "img:1".into(), ..Default::default() }
+        Node {
+            role: role.into(),
+            image: "img:1".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn single_control_plane_publishes_api_server_last() {
         let mut cp = node("control-plane");
-        cp.extra_port_mappings = vec![PortMapping { container_port: 80, host_port: 8080, ..Default::default() }];
-        let p = plan("kind", &cfg(vec![cp]), &HostFacts::default(), "kind", "lb", "id1");
+        cp.extra_port_mappings = vec![PortMapping {
+            container_port: 80,
+            host_port: 8080,
+            ..Default::default()
+        }];
+        let p = plan(
+            "kind",
+            &cfg(vec![cp]),
+            &HostFacts::default(),
+            "kind",
+            "lb",
+            "id1",
+        );
         let spec = &p.containers[0].spec;
         assert_eq!(spec.name, "kind-control-plane");
         assert_eq!(spec.security, Security::Privileged);
@@ -283,22 +406,59 @@ mod tests {
         assert_eq!(spec.labels[ROLE_LABEL], "control-plane");
         assert_eq!(spec.labels[CREATE_ID_LABEL], "id1");
         assert_eq!(spec.ports.len(), 2);
-        assert_eq!((spec.ports[0].host_ip.as_str(), spec.ports[0].host_port, spec.ports[0].container_port), ("0.0.0.0", 8080, 80));
-        assert_eq!((spec.ports[1].host_ip.as_str(), spec.ports[1].container_port), ("127.0.0.1", 6443));
-        assert_eq!(p.containers[0].pick_ports, vec![None, Some(PortRequest { listen_address: "127.0.0.1".into(), protocol: "tcp".into() })]);
-        assert!(spec.env.contains(&"KUBECONFIG=/etc/kubernetes/admin.conf".to_string()));
+        assert_eq!(
+            (
+                spec.ports[0].host_ip.as_str(),
+                spec.ports[0].host_port,
+                spec.ports[0].container_port
+            ),
+            ("0.0.0.0", 8080, 80)
+        );
+        assert_eq!(
+            (spec.ports[1].host_ip.as_str(), spec.ports[1].container_port),
+            ("127.0.0.1", 6443)
+        );
+        assert_eq!(
+            p.containers[0].pick_ports,
+            vec![
+                None,
+                Some(PortRequest {
+                    listen_address: "127.0.0.1".into(),
+                    protocol: "tcp".into()
+                })
+            ]
+        );
+        assert!(
+            spec.env
+                .contains(&"KUBECONFIG=/etc/kubernetes/admin.conf".to_string())
+        );
         assert_eq!(spec.tmpfs, ["/tmp", "/run"]);
         assert_eq!(spec.volumes, ["/var"]);
-        assert!(spec.binds.contains(&"/lib/modules:/lib/modules:ro".to_string()));
+        assert!(
+            spec.binds
+                .contains(&"/lib/modules:/lib/modules:ro".to_string())
+        );
     }
 
     #[test]
     fn ha_control_planes_publish_on_loopback_and_lb_on_api_address() {
-        let mut c = cfg(vec![node("control-plane"), node("control-plane"), node("worker")]);
+        let mut c = cfg(vec![
+            node("control-plane"),
+            node("control-plane"),
+            node("worker"),
+        ]);
         c.networking.api_server_port = 6443;
         let p = plan("ha", &c, &HostFacts::default(), "kind", "haproxy:x", "id");
         let names: Vec<_> = p.containers.iter().map(|c| c.spec.name.as_str()).collect();
-        assert_eq!(names, ["ha-control-plane", "ha-control-plane2", "ha-worker", "ha-external-load-balancer"]);
+        assert_eq!(
+            names,
+            [
+                "ha-control-plane",
+                "ha-control-plane2",
+                "ha-worker",
+                "ha-external-load-balancer"
+            ]
+        );
         let cp = &p.containers[0];
         assert_eq!(cp.spec.ports[0].host_ip, "127.0.0.1");
         assert!(cp.pick_ports[0].is_some());
@@ -309,21 +469,52 @@ mod tests {
         assert_eq!(lb.spec.security, Security::Default);
         assert_eq!(lb.spec.image, "haproxy:x");
         assert_eq!(lb.spec.labels[ROLE_LABEL], "external-load-balancer");
-        assert_eq!((lb.spec.ports[0].host_ip.as_str(), lb.spec.ports[0].host_port), ("127.0.0.1", 6443));
+        assert_eq!(
+            (
+                lb.spec.ports[0].host_ip.as_str(),
+                lb.spec.ports[0].host_port
+            ),
+            ("127.0.0.1", 6443)
+        );
         assert_eq!(lb.pick_ports, vec![None]);
         assert!(lb.spec.tmpfs.is_empty() && lb.spec.volumes.is_empty());
     }
 
     #[test]
     fn mounts_and_port_defaults() {
-        let m = Mount { host_path: "data".into(), container_path: "/data".into(), read_only: true, selinux_relabel: true, propagation: "HostToContainer".into() };
-        assert_eq!(bind_for(&m, Path::new("/work")), "/work/data:/data:ro,Z,rslave");
-        let m = Mount { host_path: "/abs".into(), container_path: "/x".into(), propagation: "None".into(), ..Default::default() };
+        let m = Mount {
+            host_path: "data".into(),
+            container_path: "/data".into(),
+            read_only: true,
+            selinux_relabel: true,
+            propagation: "HostToContainer".into(),
+        };
+        assert_eq!(
+            bind_for(&m, Path::new("/work")),
+            "/work/data:/data:ro,Z,rslave"
+        );
+        let m = Mount {
+            host_path: "/abs".into(),
+            container_path: "/x".into(),
+            propagation: "None".into(),
+            ..Default::default()
+        };
         assert_eq!(bind_for(&m, Path::new("/work")), "/abs:/x");
         let mut c = cfg(vec![]);
         c.networking.ip_family = "ipv6".into();
-        let (p, pick) = publish_for(&PortMapping { container_port: 53, host_port: -1, protocol: "UDP".into(), ..Default::default() }, &c);
-        assert_eq!((p.host_ip.as_str(), p.host_port, p.protocol.as_str()), ("::", 0, "udp"));
+        let (p, pick) = publish_for(
+            &PortMapping {
+                container_port: 53,
+                host_port: -1,
+                protocol: "UDP".into(),
+                ..Default::default()
+            },
+            &c,
+        );
+        assert_eq!(
+            (p.host_ip.as_str(), p.host_port, p.protocol.as_str()),
+            ("::", 0, "udp")
+        );
         assert!(pick.is_none(), "-1 lets the engine pick");
     }
 
@@ -343,16 +534,31 @@ mod tests {
         let c = cfg(vec![]);
         let none = proxy_env(&BTreeMap::new(), &BTreeMap::new(), &[], &c, &[]);
         assert!(none.is_empty());
-        let env = BTreeMap::from([("https_proxy".to_string(), "http://p:3128".to_string()), ("NO_PROXY".to_string(), "corp".to_string())]);
-        let vars = proxy_env(&env, &BTreeMap::new(), &["172.18.0.0/16".into()], &c, &["kind-control-plane".into()]);
+        let env = BTreeMap::from([
+            ("https_proxy".to_string(), "http://p:3128".to_string()),
+            ("NO_PROXY".to_string(), "corp".to_string()),
+        ]);
+        let vars = proxy_env(
+            &env,
+            &BTreeMap::new(),
+            &["172.18.0.0/16".into()],
+            &c,
+            &["kind-control-plane".into()],
+        );
         assert_eq!(vars["HTTPS_PROXY"], "http://p:3128");
         assert_eq!(vars["https_proxy"], "http://p:3128");
         assert!(!vars.contains_key("HTTP_PROXY"));
-        assert_eq!(vars["NO_PROXY"], "172.18.0.0/16,corp,10.96.0.0/16,10.244.0.0/16,kind-control-plane,.svc,.svc.cluster,.svc.cluster.local");
+        assert_eq!(
+            vars["NO_PROXY"],
+            "172.18.0.0/16,corp,10.96.0.0/16,10.244.0.0/16,kind-control-plane,.svc,.svc.cluster,.svc.cluster.local"
+        );
         assert_eq!(vars["no_proxy"], vars["NO_PROXY"]);
         // Docker CLI config is only used when the environment has no HTTP(S) proxy.
         let docker = BTreeMap::from([("httpProxy".to_string(), "http://d:1".to_string())]);
         assert!(!proxy_env(&env, &docker, &[], &c, &[]).contains_key("HTTP_PROXY"));
-        assert_eq!(proxy_env(&BTreeMap::new(), &docker, &[], &c, &[])["HTTP_PROXY"], "http://d:1");
+        assert_eq!(
+            proxy_env(&BTreeMap::new(), &docker, &[], &c, &[])["HTTP_PROXY"],
+            "http://d:1"
+        );
     }
 }

@@ -1,0 +1,361 @@
+//! `kindling create cluster`.
+
+use super::{Ctx, Format, Interrupted, print_stdout, resolve_name};
+use crate::cluster::create::{self, Cancelled, CreateRequest, DEFAULT_LOAD_BALANCER_IMAGE, plan};
+use crate::cluster::{DEFAULT_NETWORK, context_name};
+use crate::config::{self, Cluster};
+use crate::pki::KeyAlgorithm;
+use crate::report::Reporter;
+use crate::util::{parse_go_duration, shell_quote};
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// `create` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CreateCommand {
+    /// Creates a local Kubernetes cluster
+    Cluster(ClusterArgs),
+}
+
+/// Key algorithms selectable on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlgorithmArg {
+    /// ECDSA P-256 (fast; kindling's default)
+    EcdsaP256,
+    /// RSA 2048 (kubeadm's default)
+    Rsa2048,
+}
+
+/// Flags of `create cluster`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// cluster name, overrides KIND_CLUSTER_NAME, config (default kind)
+    #[arg(short = 'n', long, value_name = "string")]
+    name: Option<String>,
+    /// path to a kind config file ("-" reads it from stdin)
+    #[arg(long, value_name = "string")]
+    config: Option<String>,
+    /// node docker image to use for booting the cluster
+    #[arg(long, value_name = "string")]
+    image: Option<String>,
+    /// retain nodes for debugging when cluster creation fails
+    #[arg(long)]
+    retain: bool,
+    /// wait for control plane node to be ready (default 0s)
+    #[arg(long, value_name = "duration", value_parser = parse_go_duration, default_value = "0s")]
+    wait: Duration,
+    /// sets kubeconfig path instead of $KUBECONFIG or $HOME/.kube/config
+    #[arg(long, value_name = "string")]
+    kubeconfig: Option<PathBuf>,
+    /// (kindling) load, default and validate the config, print the plan, and create nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// (kindling) key algorithm of the cluster's certificates
+    #[arg(
+        long,
+        value_enum,
+        env = "KINDLING_KEY_ALGORITHM",
+        default_value = "ecdsa-p256"
+    )]
+    key_algorithm: KeyAlgorithmArg,
+    /// (kindling) image of the external load balancer used with several control planes
+    #[arg(long, value_name = "string", env = "KINDLING_LOAD_BALANCER_IMAGE", default_value = DEFAULT_LOAD_BALANCER_IMAGE)]
+    load_balancer_image: String,
+    /// (kindling) output format: text prints nothing on stdout, json prints a summary
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
+    output: Format,
+}
+
+/// Runs `create cluster`.
+pub async fn run(cmd: CreateCommand, ctx: &Ctx) -> anyhow::Result<()> {
+    let CreateCommand::Cluster(args) = cmd;
+    let result = create_cluster(args, ctx).await;
+    result.map_err(|e| {
+        if e.is::<Interrupted>() {
+            e
+        } else {
+            e.context("failed to create cluster")
+        }
+    })
+}
+
+/// Reads, overrides and defaults the config the way kind does (validation comes later).
+fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
+    let mut cfg = match args.config.as_deref() {
+        None | Some("") => config::default_config(),
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("error reading config from stdin")?;
+            config::parse(&text)?
+        }
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("error reading file: {path}"))?;
+            config::parse(&text).with_context(|| format!("invalid config file {path}"))?
+        }
+    };
+    cfg.name = resolve_name(args.name.as_deref(), Some(cfg.name.as_str()));
+    if let Some(image) = args.image.as_deref().filter(|i| !i.is_empty()) {
+        cfg.image_override(image);
+    }
+    cfg.apply_defaults();
+    Ok(cfg)
+}
+
+async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
+    let cfg = load_config(&args)?;
+    let name = cfg.name.clone();
+    let working_dir = std::env::current_dir().context("cannot read the current directory")?;
+    if args.dry_run {
+        cfg.validate()?;
+        return print_plan(&name, &cfg, &args, working_dir);
+    }
+    let paths = super::delete::kubeconfig_paths(args.kubeconfig.as_deref())?;
+    let request = CreateRequest {
+        name: name.clone(),
+        config: cfg,
+        retain: args.retain,
+        wait: args.wait,
+        kubeconfig: paths,
+        key_algorithm: match args.key_algorithm {
+            KeyAlgorithmArg::EcdsaP256 => KeyAlgorithm::EcdsaP256,
+            KeyAlgorithmArg::Rsa2048 => KeyAlgorithm::Rsa2048,
+        },
+        load_balancer_image: args.load_balancer_image.clone(),
+        working_dir,
+        host_env: host_env(),
+        docker_config_proxies: docker_config_proxies(),
+    };
+    let engine = ctx.engine().await?;
+    let cancel = CancellationToken::new();
+    let signal = Arc::new(AtomicU8::new(0));
+    let watcher = tokio::spawn(watch_signals(
+        cancel.clone(),
+        signal.clone(),
+        ctx.out.clone(),
+    ));
+    let reporter: Arc<dyn Reporter> = ctx.out.clone();
+    let result = create::create(&engine, request, reporter, cancel).await;
+    watcher.abort();
+    let report = match result {
+        Ok(report) => report,
+        Err(e) if e.is::<Cancelled>() => {
+            return Err(match signal.load(Ordering::SeqCst) {
+                15 => anyhow::Error::new(Interrupted::Sigterm),
+                _ => anyhow::Error::new(Interrupted::Sigint),
+            }
+            .context(format!(
+                "cluster \"{name}\" was not created: everything this run made has been removed"
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut usage = format!("kubectl cluster-info --context {}", context_name(&name));
+    if let Some(path) = &args.kubeconfig {
+        usage.push_str(&format!(
+            " --kubeconfig {}",
+            shell_quote(&path.display().to_string())
+        ));
+    }
+    ctx.out.info(&format!(
+        "You can now use your cluster with:\n\n{usage}\n\n{}",
+        salutation()
+    ));
+    if args.output == Format::Json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+    }
+    Ok(())
+}
+
+/// Cancels the create on the first SIGINT or SIGTERM; later signals are ignored so the
+/// cleanup can finish (CI runners send SIGINT then SIGTERM before SIGKILL).
+async fn watch_signals(
+    cancel: CancellationToken,
+    which: Arc<AtomicU8>,
+    out: Arc<super::output::Output>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        out.warn("cannot install signal handlers: Ctrl-C will not clean up");
+        return;
+    };
+    loop {
+        let number = tokio::select! {
+            _ = int.recv() => 2,
+            _ = term.recv() => 15,
+        };
+        if which
+            .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let name = if number == 2 { "SIGINT" } else { "SIGTERM" };
+            out.info(&format!(
+                "Received {name}: stopping and removing everything this create made ..."
+            ));
+            cancel.cancel();
+        } else {
+            out.info(
+                "Cleanup in progress; it will finish on its own (send SIGKILL to abandon it).",
+            );
+        }
+    }
+}
+
+/// The host variables nodes may inherit (proxies, containerd snapshotter).
+fn host_env() -> BTreeMap<String, String> {
+    std::env::vars()
+        .filter(|(k, _)| {
+            k.to_uppercase().ends_with("_PROXY") || k == "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"
+        })
+        .collect()
+}
+
+/// The `proxies` entry of the Docker CLI config for this daemon (`DOCKER_HOST`) or `default`.
+fn docker_config_proxies() -> BTreeMap<String, String> {
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));
+    let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join("config.json")).ok()) else {
+        return BTreeMap::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return BTreeMap::new();
+    };
+    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let proxies = &json["proxies"];
+    let entry = if !host.is_empty() && proxies.get(&host).is_some() {
+        &proxies[&host]
+    } else {
+        &proxies["default"]
+    };
+    entry
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn salutation() -> &'static str {
+    const LINES: [&str; 4] = [
+        "Have a nice day! 👋",
+        "Thanks for using kindling! 😊",
+        "Not sure what to do next? 😅  Check out https://kind.sigs.k8s.io/docs/user/quick-start/",
+        "Happy hacking! 🔥",
+    ];
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    LINES[usize::from(byte[0]) % LINES.len()]
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanJson {
+    name: String,
+    network: String,
+    nodes: Vec<PlanNodeJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanNodeJson {
+    name: String,
+    role: String,
+    image: String,
+    ports: Vec<String>,
+    mounts: Vec<String>,
+}
+
+fn print_plan(
+    name: &str,
+    cfg: &Cluster,
+    args: &ClusterArgs,
+    working_dir: PathBuf,
+) -> anyhow::Result<()> {
+    let host = plan::HostFacts {
+        working_dir,
+        ..Default::default()
+    };
+    let planned = plan::plan(
+        name,
+        cfg,
+        &host,
+        DEFAULT_NETWORK,
+        &args.load_balancer_image,
+        "dry-run",
+    );
+    let nodes: Vec<PlanNodeJson> = planned
+        .containers
+        .iter()
+        .map(|c| PlanNodeJson {
+            name: c.spec.name.clone(),
+            role: c.node.role.to_string(),
+            image: c.spec.image.clone(),
+            ports: c
+                .spec
+                .ports
+                .iter()
+                .zip(&c.pick_ports)
+                .map(|(p, pick)| {
+                    let host_port = if pick.is_some() || p.host_port == 0 {
+                        "random".to_string()
+                    } else {
+                        p.host_port.to_string()
+                    };
+                    let ip = if p.host_ip.contains(':') {
+                        format!("[{}]", p.host_ip)
+                    } else {
+                        p.host_ip.clone()
+                    };
+                    format!("{ip}:{host_port}->{}/{}", p.container_port, p.protocol)
+                })
+                .collect(),
+            mounts: c
+                .spec
+                .binds
+                .iter()
+                .filter(|b| !b.starts_with("/lib/modules:"))
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    let doc = PlanJson {
+        name: name.to_string(),
+        network: DEFAULT_NETWORK.to_string(),
+        nodes,
+    };
+    if args.output == Format::Json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
+        return Ok(());
+    }
+    let mut text = format!("Cluster \"{}\" (dry run: nothing is created)\n", doc.name);
+    for n in &doc.nodes {
+        text.push_str(&format!(
+            "  {}  role={}  image={}\n",
+            n.name, n.role, n.image
+        ));
+        for p in &n.ports {
+            text.push_str(&format!("    publish {p}\n"));
+        }
+        for m in &n.mounts {
+            text.push_str(&format!("    mount {m}\n"));
+        }
+    }
+    print_stdout(&text);
+    Ok(())
+}

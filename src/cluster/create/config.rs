@@ -1,0 +1,206 @@
+//! "Writing configuration": each node's kubeadm config at `/kind/kubeadm.conf`, the PKI and
+//! kubeconfig files on control planes (nothing on workers), and containerd patches.
+
+use super::{Ctx, Node};
+use crate::cluster::kubeadm::{self, KubeadmCommand, RenderInput};
+use crate::cluster::{API_SERVER_INTERNAL_PORT, containerd, load_balancer_name};
+use crate::config::NodeRole;
+use crate::docker::FileToWrite;
+use crate::k8s_version::KubeVersion;
+use crate::pki::{ClusterPki, ControlPlaneRole};
+use anyhow::Context as _;
+use bytes::Bytes;
+use futures_util::future::try_join_all;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What later steps need from the configuration step.
+pub(crate) struct Kube {
+    /// Kubernetes version of each node (from its `/kind/version`).
+    pub versions: HashMap<String, KubeVersion>,
+    /// The control plane `kubeadm init` runs on (first by name).
+    pub bootstrap: String,
+    /// The in-network API endpoint (`<node>:6443`) nodes use.
+    pub endpoint: String,
+}
+
+impl Kube {
+    /// The bootstrap node's Kubernetes version.
+    pub fn bootstrap_version(&self) -> &KubeVersion {
+        // Every internal node has a version after `write`; the bootstrap node is one of them.
+        &self.versions[&self.bootstrap]
+    }
+}
+
+const CONTAINERD_CONFIG: &str = "/etc/containerd/config.toml";
+
+/// Renders and writes every node's configuration.
+pub(super) async fn write(
+    ctx: &Ctx,
+    nodes: &[Node],
+    pki: &Arc<ClusterPki>,
+) -> anyhow::Result<Kube> {
+    let internal: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| n.role != NodeRole::ExternalLoadBalancer)
+        .collect();
+    let mut control_planes: Vec<&str> = internal
+        .iter()
+        .filter(|n| n.role == NodeRole::ControlPlane)
+        .map(|n| n.name.as_str())
+        .collect();
+    control_planes.sort();
+    let bootstrap = control_planes
+        .first()
+        .map(|s| s.to_string())
+        .context("the cluster has no control-plane node")?;
+    let endpoint_node = if nodes
+        .iter()
+        .any(|n| n.role == NodeRole::ExternalLoadBalancer)
+    {
+        load_balancer_name(&ctx.name)
+    } else {
+        bootstrap.clone()
+    };
+    let endpoint = format!("{endpoint_node}:{API_SERVER_INTERNAL_PORT}");
+    let versions = try_join_all(
+        internal
+            .iter()
+            .map(|node| write_node(ctx, node, pki, &bootstrap, &endpoint)),
+    )
+    .await?;
+    let config = &ctx.config;
+    if !config.containerd_config_patches.is_empty()
+        || !config.containerd_config_patches_json6902.is_empty()
+    {
+        try_join_all(
+            internal
+                .iter()
+                .map(|node| patch_containerd(ctx, &node.name)),
+        )
+        .await?;
+    }
+    Ok(Kube {
+        versions: versions.into_iter().collect(),
+        bootstrap,
+        endpoint,
+    })
+}
+
+async fn write_node(
+    ctx: &Ctx,
+    node: &Node,
+    pki: &Arc<ClusterPki>,
+    bootstrap: &str,
+    endpoint: &str,
+) -> anyhow::Result<(String, KubeVersion)> {
+    let version = read_version(ctx, &node.name).await?;
+    let index = node
+        .config_index
+        .context("internal node without a config entry")?;
+    let rendered = kubeadm::render(&RenderInput {
+        cluster: &ctx.config,
+        node: &ctx.config.nodes[index],
+        node_name: &node.name,
+        role: node.role,
+        kubernetes_version: &version,
+        node_ipv4: node.ipv4.parse().ok(),
+        node_ipv6: node.ipv6.parse().ok(),
+        control_plane_endpoint: endpoint,
+        bootstrap_token: pki.bootstrap_token(),
+        ca_cert_hash: pki.ca_cert_hash(),
+        rootless: ctx.info.rootless,
+    })
+    .with_context(|| {
+        format!(
+            "failed to generate kubeadm config for node \"{}\"",
+            node.name
+        )
+    })?;
+    ctx.reporter
+        .debug(2, &format!("kubeadm config for {}:\n{rendered}", node.name));
+    let mut files = vec![FileToWrite {
+        path: kubeadm::CONFIG_PATH.to_string(),
+        contents: rendered.clone().into_bytes(),
+        mode: 0o644,
+    }];
+    if node.role == NodeRole::ControlPlane {
+        let (command, role) = if node.name == bootstrap {
+            (KubeadmCommand::Init, ControlPlaneRole::Init)
+        } else {
+            (KubeadmCommand::Join, ControlPlaneRole::Join)
+        };
+        let inputs = kubeadm::cert_inputs(&rendered, &node.name, &version, command)?;
+        let pki = pki.clone();
+        // RSA key generation takes tens of milliseconds per key: keep it off the async workers.
+        let pki_files = crate::util::blocking(move || pki.control_plane_files(&inputs, role))
+            .await
+            .with_context(|| {
+                format!("failed to generate certificates for node \"{}\"", node.name)
+            })?;
+        files.extend(pki_files.into_iter().map(|f| FileToWrite {
+            path: f.path,
+            contents: f.contents,
+            mode: f.mode,
+        }));
+    }
+    ctx.engine.write_files(&node.name, &files).await?;
+    Ok((node.name.clone(), version))
+}
+
+/// The node image's Kubernetes version (`/kind/version`, exactly one line).
+pub(super) async fn read_version(ctx: &Ctx, node: &str) -> anyhow::Result<KubeVersion> {
+    let out = ctx
+        .engine
+        .exec_ok(
+            node,
+            &["cat".to_string(), "/kind/version".to_string()],
+            None,
+        )
+        .await
+        .with_context(|| format!("failed to get kubernetes version from node \"{node}\""))?;
+    let text = out.stdout_text();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    match lines.as_slice() {
+        [one] => Ok(KubeVersion::parse(one)
+            .with_context(|| format!("node \"{node}\" has an invalid /kind/version"))?),
+        _ => anyhow::bail!(
+            "node \"{node}\": /kind/version should hold exactly one line, found {}",
+            lines.len()
+        ),
+    }
+}
+
+async fn patch_containerd(ctx: &Ctx, node: &str) -> anyhow::Result<()> {
+    let current = ctx
+        .engine
+        .exec_ok(
+            node,
+            &["cat".to_string(), CONTAINERD_CONFIG.to_string()],
+            None,
+        )
+        .await
+        .with_context(|| format!("failed to read {CONTAINERD_CONFIG} on node \"{node}\""))?;
+    let patched = containerd::patch_config(
+        &current.stdout_text(),
+        &ctx.config.containerd_config_patches,
+        &ctx.config.containerd_config_patches_json6902,
+    )
+    .with_context(|| format!("failed to patch {CONTAINERD_CONFIG} on node \"{node}\""))?;
+    let file = FileToWrite {
+        path: CONTAINERD_CONFIG.to_string(),
+        contents: patched.into_bytes(),
+        mode: 0o644,
+    };
+    ctx.engine.write_files(node, &[file]).await?;
+    let restart = "! pgrep --exact containerd || systemctl restart containerd";
+    ctx.engine
+        .exec_ok(
+            node,
+            &["bash".to_string(), "-c".to_string(), restart.to_string()],
+            None::<Bytes>,
+        )
+        .await
+        .with_context(|| format!("failed to restart containerd on node \"{node}\""))?;
+    Ok(())
+}
