@@ -724,3 +724,10 @@ fn bad_inputs_name_the_node_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn cluster_pki_can_be_shared_across_threads() {
+    // The create flow may hand it to tasks that write nodes' files concurrently.
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ClusterPki>();
+}
