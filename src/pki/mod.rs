@@ -1,10 +1,30 @@
 //! The cluster's PKI, made by kindling instead of kubeadm: CAs, leaf certificates, the
 //! service-account key pair, kubeadm's kubeconfig files and the join material. Pure: no Docker.
-//!
-//! CONTRACT (filled in by the PKI work; signatures are fixed, bodies may change):
+
+mod base64;
+mod cert;
+mod certlist;
+mod kubeconfig;
+mod names;
+#[cfg(test)]
+mod tests;
+mod token;
 
 use crate::k8s_version::KubeVersion;
+use cert::Ca;
+use certlist::CaKind;
+use rcgen::KeyPair;
 use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// Directory of kubeadm's certificates and keys in a node.
+const PKI_DIR: &str = "/etc/kubernetes/pki";
+/// Directory of kubeadm's kubeconfig files in a node.
+const KUBECONFIG_DIR: &str = "/etc/kubernetes";
+/// Mode of certificates.
+const PUBLIC_MODE: u32 = 0o644;
+/// Mode of private keys, `sa.pub` and kubeconfigs.
+const PRIVATE_MODE: u32 = 0o600;
 
 /// Key algorithm for every key of a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,39 +86,214 @@ impl std::fmt::Debug for PkiFile {
     }
 }
 
-// TEMPORARY STUB: replaced by the pki branch.
-#[allow(missing_docs, clippy::todo, unused_variables, dead_code)]
-mod stub {
-    use super::*;
-    #[derive(Debug, thiserror::Error)]
-    #[error("pki stub")]
-    pub struct PkiError;
-    pub struct ClusterPki;
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum ControlPlaneRole {
-        Init,
-        Join,
+/// Why the PKI could not be generated; each variant names the certificate, file or input.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    /// A node input kubeadm would also reject.
+    #[error("node {node}: invalid {field} {value:?}: {reason}")]
+    InvalidInput {
+        /// Node whose inputs are wrong.
+        node: String,
+        /// kubeadm config field, e.g. `controlPlaneEndpoint`.
+        field: &'static str,
+        /// The offending value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Key generation failed.
+    #[error("could not generate the private key for {what}: {source}")]
+    Key {
+        /// Certificate or key the key was for.
+        what: String,
+        /// rcgen's error.
+        source: rcgen::Error,
+    },
+    /// Building or signing a certificate failed.
+    #[error("could not create certificate {what}: {source}")]
+    Certificate {
+        /// Certificate name, e.g. `etcd/server for node kind-control-plane`.
+        what: String,
+        /// rcgen's error.
+        source: rcgen::Error,
+    },
+    /// The OS random source failed.
+    #[error("could not read the OS random source: {0}")]
+    Random(String),
+    /// A kubeconfig could not be serialised.
+    #[error("could not write kubeconfig {file}: {source}")]
+    Kubeconfig {
+        /// File name, e.g. `admin.conf`.
+        file: &'static str,
+        /// The YAML encoder's error.
+        source: crate::yaml::YamlError,
+    },
+}
+
+/// Which control-plane node the files are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlPlaneRole {
+    /// The node that runs `kubeadm init`: everything, including `super-admin.conf` (1.29+)
+    /// and `kubelet.conf`.
+    Init,
+    /// A node that runs `kubeadm join --control-plane`: shared CA and service-account
+    /// material, its own leaves, `admin.conf`, `controller-manager.conf`, `scheduler.conf`.
+    Join,
+}
+
+/// The material shared by the whole cluster: the three CAs, the service-account key pair and
+/// the bootstrap token. Control-plane nodes get their files from
+/// [`ClusterPki::control_plane_files`]; workers get nothing, because `kubeadm join` refuses to
+/// run when `/etc/kubernetes/pki/ca.crt` or a kubeconfig already exists, and fetches the CA
+/// itself (pinned by [`ClusterPki::ca_cert_hash`]) before TLS bootstrap.
+pub struct ClusterPki {
+    alg: KeyAlgorithm,
+    ca: Ca,
+    front_proxy_ca: Ca,
+    etcd_ca: Ca,
+    sa_key: KeyPair,
+    bootstrap_token: String,
+    ca_cert_hash: String,
+}
+
+impl std::fmt::Debug for ClusterPki {
+    // Keys and the token secret stay out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token_id = self.bootstrap_token.split('.').next().unwrap_or_default();
+        f.debug_struct("ClusterPki")
+            .field("alg", &self.alg)
+            .field("ca_cert_hash", &self.ca_cert_hash)
+            .field("bootstrap_token_id", &token_id)
+            .finish_non_exhaustive()
     }
-    impl ClusterPki {
-        pub fn generate(alg: KeyAlgorithm) -> Result<ClusterPki, PkiError> {
-            todo!()
+}
+
+impl ClusterPki {
+    /// Generates the cluster CAs, the service-account key pair and a bootstrap token.
+    pub fn generate(alg: KeyAlgorithm) -> Result<ClusterPki, PkiError> {
+        let now = OffsetDateTime::now_utc();
+        let ca = Ca::generate(CaKind::Cluster.common_name(), alg, now)?;
+        let front_proxy_ca = Ca::generate(CaKind::FrontProxy.common_name(), alg, now)?;
+        let etcd_ca = Ca::generate(CaKind::Etcd.common_name(), alg, now)?;
+        let sa_key = cert::new_key(alg, "sa")?;
+        let ca_cert_hash = token::ca_cert_hash(&ca.spki_der());
+        Ok(ClusterPki {
+            alg,
+            ca,
+            front_proxy_ca,
+            etcd_ca,
+            sa_key,
+            bootstrap_token: token::bootstrap_token()?,
+            ca_cert_hash,
+        })
+    }
+
+    /// The cluster CA certificate (`/etc/kubernetes/pki/ca.crt`) as PEM.
+    pub fn ca_cert_pem(&self) -> &str {
+        self.ca.cert_pem()
+    }
+
+    /// Discovery hash for `kubeadm join --discovery-token-ca-cert-hash`.
+    pub fn ca_cert_hash(&self) -> &str {
+        &self.ca_cert_hash
+    }
+
+    /// Bootstrap token `<id>.<secret>` for `InitConfiguration.bootstrapTokens` and joins.
+    pub fn bootstrap_token(&self) -> &str {
+        &self.bootstrap_token
+    }
+
+    /// Every file for one control-plane node (paths absolute in the node: /etc/kubernetes/pki/..., /etc/kubernetes/*.conf).
+    pub fn control_plane_files(
+        &self,
+        node: &NodeCertInputs,
+        role: ControlPlaneRole,
+    ) -> Result<Vec<PkiFile>, PkiError> {
+        if !names::is_dns1123_subdomain(&node.node_name) {
+            return Err(PkiError::InvalidInput {
+                node: node.node_name.clone(),
+                field: "nodeRegistration.name",
+                value: node.node_name.clone(),
+                reason: "a node name must be a lowercase RFC 1123 DNS name".into(),
+            });
         }
-        pub fn ca_cert_pem(&self) -> &str {
-            todo!()
+        let now = OffsetDateTime::now_utc();
+        let mut files = Vec::new();
+        for kind in CaKind::ALL {
+            let ca = self.ca(kind);
+            files.push(pki_file(kind.base(), "crt", ca.cert_pem(), PUBLIC_MODE));
+            files.push(pki_file(kind.base(), "key", &ca.key_pem(), PRIVATE_MODE));
         }
-        pub fn ca_cert_hash(&self) -> &str {
-            todo!()
+        files.push(pki_file(
+            "sa",
+            "key",
+            &self.sa_key.serialize_pem(),
+            PRIVATE_MODE,
+        ));
+        files.push(pki_file(
+            "sa",
+            "pub",
+            &self.sa_key.public_key_pem(),
+            PRIVATE_MODE,
+        ));
+
+        for leaf in certlist::node_leaves(node)? {
+            let what = format!("{} for node {}", leaf.base, node.node_name);
+            let issued = self.ca(leaf.ca).issue(&what, &leaf.spec, self.alg, now)?;
+            files.push(pki_file(leaf.base, "crt", &issued.cert_pem, PUBLIC_MODE));
+            files.push(pki_file(leaf.base, "key", &issued.key_pem, PRIVATE_MODE));
         }
-        pub fn bootstrap_token(&self) -> &str {
-            todo!()
+
+        let cluster_name = match node.cluster_name.as_str() {
+            "" => "kubernetes", // kubeadm's default clusterName
+            name => name,
+        };
+        for spec in kubeconfig::specs(node, role)? {
+            let what = format!(
+                "the client certificate of {} for node {}",
+                spec.file, node.node_name
+            );
+            let leaf = cert::LeafSpec {
+                cn: spec.cn.clone(),
+                orgs: spec.orgs.clone(),
+                usages: cert::CLIENT,
+                sans: names::AltNames::default(),
+            };
+            let issued = self.ca.issue(&what, &leaf, self.alg, now)?;
+            let yaml = kubeconfig::render(
+                cluster_name,
+                &spec.server,
+                self.ca.cert_pem(),
+                &spec.cn,
+                &issued.cert_pem,
+                &issued.key_pem,
+            )
+            .map_err(|source| PkiError::Kubeconfig {
+                file: spec.file,
+                source,
+            })?;
+            files.push(PkiFile {
+                path: format!("{KUBECONFIG_DIR}/{}", spec.file),
+                contents: yaml.into_bytes(),
+                mode: PRIVATE_MODE,
+            });
         }
-        pub fn control_plane_files(
-            &self,
-            node: &NodeCertInputs,
-            role: ControlPlaneRole,
-        ) -> Result<Vec<PkiFile>, PkiError> {
-            todo!()
+        Ok(files)
+    }
+
+    fn ca(&self, kind: CaKind) -> &Ca {
+        match kind {
+            CaKind::Cluster => &self.ca,
+            CaKind::FrontProxy => &self.front_proxy_ca,
+            CaKind::Etcd => &self.etcd_ca,
         }
     }
 }
-pub use stub::*;
+
+fn pki_file(base: &str, ext: &str, contents: &str, mode: u32) -> PkiFile {
+    PkiFile {
+        path: format!("{PKI_DIR}/{base}.{ext}"),
+        contents: contents.as_bytes().to_vec(),
+        mode,
+    }
+}
