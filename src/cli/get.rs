@@ -17,6 +17,18 @@ pub enum GetCommand {
     },
     /// Lists existing kind nodes by their name
     Nodes(NodesArgs),
+    /// Prints cluster kubeconfig
+    Kubeconfig(KubeconfigArgs),
+}
+
+/// Flags of `get kubeconfig`.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    #[command(flatten)]
+    name: NameArg,
+    /// use internal address instead of external
+    #[arg(long)]
+    internal: bool,
 }
 
 /// Flags of `get nodes`.
@@ -90,6 +102,14 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
                 }
                 Format::Text => print_stdout(&lines(nodes.into_iter().map(|n| n.name))),
             }
+        }
+        GetCommand::Kubeconfig(args) => {
+            let engine = ctx.engine().await?;
+            let cfg =
+                cluster::access::cluster_kubeconfig(&engine, &args.name.resolve(), args.internal)
+                    .await?;
+            // kind prints the document followed by an extra newline.
+            print_stdout(&format!("{}\n", cfg.to_yaml()?));
         }
     }
     Ok(())

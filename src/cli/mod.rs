@@ -3,7 +3,9 @@
 
 mod create;
 mod delete;
+mod export;
 mod get;
+mod load;
 pub mod output;
 
 use crate::docker::{CommandError, Engine};
@@ -62,6 +64,18 @@ enum Command {
     Get {
         #[command(subcommand)]
         what: Option<get::GetCommand>,
+    },
+    /// Exports one of [kubeconfig, logs]
+    #[command(disable_help_subcommand = true)]
+    Export {
+        #[command(subcommand)]
+        what: Option<export::ExportCommand>,
+    },
+    /// Loads images into nodes
+    #[command(disable_help_subcommand = true)]
+    Load {
+        #[command(subcommand)]
+        what: Option<load::LoadCommand>,
     },
     /// Prints the kindling CLI version
     Version,
@@ -294,6 +308,14 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
         Some(Command::Get { what }) => match what {
             Some(cmd) => get::run(cmd, ctx).await,
             None => subcommand_required(&["get"]),
+        },
+        Some(Command::Export { what }) => match what {
+            Some(cmd) => export::run(cmd, ctx).await,
+            None => subcommand_required(&["export"]),
+        },
+        Some(Command::Load { what }) => match what {
+            Some(cmd) => load::run(cmd, ctx).await,
+            None => subcommand_required(&["load"]),
         },
     }
 }

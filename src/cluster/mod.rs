@@ -5,6 +5,8 @@ pub mod containerd;
 pub mod create;
 pub mod delete;
 pub mod kubeadm;
+pub mod load;
+pub mod logs;
 pub mod manifests;
 
 use crate::config::{Cluster, NodeRole};

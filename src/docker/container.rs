@@ -247,3 +247,37 @@ impl Engine {
         Ok(out)
     }
 }
+
+impl Engine {
+    /// The engine's full inspect document of a container (for `export logs`).
+    pub async fn inspect_container_json(
+        &self,
+        name: &str,
+    ) -> Result<serde_json::Value, DockerError> {
+        let c = self
+            .client
+            .inspect_container(name, None)
+            .await
+            .map_err(|e| DockerError::api(format!("inspect container \"{name}\""), e))?;
+        serde_json::to_value(c).map_err(|e| DockerError::Api {
+            operation: format!("encode inspect of container \"{name}\""),
+            status: None,
+            message: e.to_string(),
+        })
+    }
+
+    /// Streams a tar of `path` in the container (the engine's archive API).
+    pub fn download_path(
+        &self,
+        name: &str,
+        path: &str,
+    ) -> impl Stream<Item = Result<bytes::Bytes, DockerError>> + use<> {
+        let options = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        let op = format!("copy {path} out of container \"{name}\"");
+        self.client
+            .download_from_container(name, Some(options))
+            .map_err(move |e| DockerError::api(op.clone(), e))
+    }
+}

@@ -128,3 +128,19 @@ fn connect_reason(err: &bollard::errors::Error) -> String {
     }
     reason
 }
+
+impl Engine {
+    /// The engine's `info` document, as JSON (for `export logs`).
+    pub async fn info_json(&self) -> Result<serde_json::Value, DockerError> {
+        let info = self
+            .client
+            .info()
+            .await
+            .map_err(|e| DockerError::api("read engine info", e))?;
+        serde_json::to_value(info).map_err(|e| DockerError::Api {
+            operation: "encode engine info".into(),
+            status: None,
+            message: e.to_string(),
+        })
+    }
+}
