@@ -15,6 +15,9 @@ pub struct Collected {
     pub failures: Vec<String>,
 }
 
+/// One collection job; its error is a message for the user.
+type Job<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
+
 /// Commands whose output becomes a file in each node's directory.
 const NODE_COMMANDS: [(&str, &str); 5] = [
     ("kubernetes-version.txt", "cat /kind/version"),
@@ -45,9 +48,7 @@ pub async fn export(
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| anyhow::anyhow!("failed to create {}: {e}", dir.display()))?;
-    let mut jobs: Vec<
-        std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>>,
-    > = Vec::new();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     jobs.push(Box::pin(write(
         dir.join("kind-version.txt"),
         version_line.as_bytes().to_vec(),
