@@ -1,3 +1,6 @@
 //! Integration tests: one binary so the crate and its dependencies link once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod common;
 mod pki_peers;

@@ -1,0 +1,226 @@
+//! Shared helpers for the integration tests: the kindling binary, the stand-in node image,
+//! unique cluster names and guards that delete what a test created, even when it fails.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The label every kind/kindling container carries.
+pub const CLUSTER_LABEL: &str = "io.x-k8s.kind.cluster";
+
+/// The kindling binary under test.
+pub fn kindling() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
+    cmd.env_remove("KIND_CLUSTER_NAME").env_remove("KUBECONFIG").env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs a command and returns its output, with stdout/stderr as text.
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    Run::from(out)
+}
+
+/// A finished command.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Panics with both streams unless the command succeeded.
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "command failed\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// Whether end-to-end tests can run. With `KINDLING_E2E=require` (the README's test command)
+/// a missing engine is a failure; otherwise the test prints why it is skipped.
+pub fn docker_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    let ok = *AVAILABLE.get_or_init(|| {
+        Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    });
+    if !ok {
+        if std::env::var("KINDLING_E2E").as_deref() == Ok("require") {
+            panic!("KINDLING_E2E=require but no Docker engine answers (docker version failed)");
+        }
+        eprintln!("skipping end-to-end test: no Docker engine answers (run the README's test command to run them)");
+    }
+    ok
+}
+
+/// Repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The stand-in node image, built by `tests/standin/build` on first use (a no-op when present).
+pub fn standin_image() -> String {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let out = Command::new(repo_root().join("tests/standin/build")).stderr(Stdio::inherit()).output().expect("cannot run tests/standin/build");
+            assert!(out.status.success(), "tests/standin/build failed");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            stdout.lines().last().expect("tests/standin/build printed no image reference").trim().to_string()
+        })
+        .clone()
+}
+
+/// The locally built load-balancer image, built by `images/haproxy/build` on first use.
+pub fn haproxy_image() -> String {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let out = Command::new(repo_root().join("images/haproxy/build")).stderr(Stdio::inherit()).output().expect("cannot run images/haproxy/build");
+            assert!(out.status.success(), "images/haproxy/build failed");
+            String::from_utf8_lossy(&out.stdout).lines().last().expect("no image reference").trim().to_string()
+        })
+        .clone()
+}
+
+/// A cluster name nobody else uses: `kt-<what>-<random>`.
+pub fn unique_name(what: &str) -> String {
+    let mut bytes = [0u8; 3];
+    getrandom::fill(&mut bytes).expect("random bytes");
+    format!("kt-{what}-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// A cluster a test owns: deleted (with its kubeconfig dir) when dropped, pass or fail.
+pub struct TestCluster {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCluster {
+    /// A new name and a private directory (kubeconfig, config files) for it.
+    pub fn new(what: &str) -> Self {
+        TestCluster { name: unique_name(what), dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    /// The private kubeconfig file every command of this test uses.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// `kindling <args>` with this cluster's kubeconfig in the environment.
+    pub fn kindling(&self, args: &[&str]) -> Command {
+        let mut cmd = kindling();
+        cmd.args(args).env("KUBECONFIG", self.kubeconfig());
+        cmd
+    }
+
+    /// `kindling create cluster --name <name> --image <stand-in> <extra>`.
+    pub fn create(&self, extra: &[&str]) -> Run {
+        let image = standin_image();
+        let mut args = vec!["create", "cluster", "--name", &self.name, "--image", &image];
+        args.extend_from_slice(extra);
+        run(&mut self.kindling(&args))
+    }
+
+    /// Writes a kind config into the test's directory and returns its path.
+    pub fn write_config(&self, yaml: &str) -> PathBuf {
+        let path = self.dir.path().join("config.yaml");
+        std::fs::write(&path, yaml).expect("write config");
+        path
+    }
+
+    /// Names of this cluster's containers.
+    pub fn containers(&self) -> Vec<String> {
+        containers_of(&self.name)
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        let _ = kindling().args(["delete", "cluster", "--name", &self.name, "--kubeconfig"]).arg(self.kubeconfig()).output();
+        // Belt and braces: remove anything still labelled with this cluster.
+        for c in containers_of(&self.name) {
+            let _ = Command::new("docker").args(["rm", "-f", "-v", &c]).output();
+        }
+    }
+}
+
+/// Container names with `io.x-k8s.kind.cluster=<name>`, stopped ones included.
+pub fn containers_of(name: &str) -> Vec<String> {
+    let out = Command::new("docker")
+        .args(["ps", "-a", "--filter", &format!("label={CLUSTER_LABEL}={name}"), "--format", "{{.Names}}"])
+        .output()
+        .expect("docker ps");
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    names.sort();
+    names
+}
+
+/// Anonymous volumes still attached to nothing that were created by containers of `name`
+/// are impossible to find by label; this returns the volumes of the given containers instead.
+pub fn volumes_of(container: &str) -> Vec<String> {
+    let out = Command::new("docker").args(["inspect", "-f", "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}} {{end}}{{end}}", container]).output().expect("docker inspect");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
+}
+
+/// Whether a Docker volume exists.
+pub fn volume_exists(name: &str) -> bool {
+    Command::new("docker").args(["volume", "inspect", name]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// `docker exec <node> <argv>`; panics on failure.
+pub fn node_exec(node: &str, argv: &[&str]) -> String {
+    let out = run(Command::new("docker").arg("exec").arg(node).args(argv));
+    assert_eq!(out.code, 0, "docker exec {node} {argv:?} failed: {}", out.stderr);
+    out.stdout
+}
+
+/// Every invocation the stand-in tools logged in a node, oldest first.
+pub fn standin_calls(node: &str) -> Vec<serde_json::Value> {
+    let out = run(Command::new("docker").args(["exec", node, "cat", "/var/log/kindling-standin/calls.jsonl"]));
+    if out.code != 0 {
+        return Vec::new();
+    }
+    out.stdout.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad stand-in log line {l:?}: {e}"))).collect()
+}
+
+/// `tool argv...` of each stand-in call, for order assertions.
+pub fn call_lines(calls: &[serde_json::Value]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|c| {
+            let argv: Vec<&str> = c["argv"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+            format!("{} {}", c["tool"].as_str().unwrap_or("?"), argv.join(" "))
+        })
+        .collect()
+}
+
+/// The real kubectl used by tests: `KINDLING_TEST_KUBECTL`, else `kubectl` on PATH.
+pub fn kubectl() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KINDLING_TEST_KUBECTL") {
+        return Some(PathBuf::from(p));
+    }
+    which("kubectl")
+}
+
+/// Finds a program on PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.is_file()))
+}
+
+/// Reads a file to a string, panicking with its path.
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
