@@ -1,0 +1,517 @@
+//! The `<kubeconfig>.lock` file that kind, kubectl (client-go) and kindling all create with
+//! O_CREAT|O_EXCL before changing a kubeconfig.
+//!
+//! kind and kubectl fail at once when the lock exists and leave it empty. kindling waits for it
+//! with exponential backoff, records its process id, host and PID namespace in the locks it
+//! creates, and reports a lock left by a kindling process that no longer runs (without
+//! removing it: only the user can know no other tool is in the middle of a write).
+
+use super::KubeconfigError;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Lock behaviour: held locks are waited for with backoff up to `timeout` (default 30 s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockOptions {
+    /// How long to wait for a lock held by someone else before giving up.
+    pub timeout: Duration,
+}
+
+impl Default for LockOptions {
+    fn default() -> Self {
+        LockOptions {
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// First wait after finding the lock held; doubled after each try up to `MAX_DELAY`.
+const FIRST_DELAY: Duration = Duration::from_millis(5);
+/// Longest single wait between tries, so a released lock is noticed within half a second.
+const MAX_DELAY: Duration = Duration::from_millis(500);
+
+/// A held `<kubeconfig>.lock`; removed by `release` or, failing that, when dropped.
+#[derive(Debug)]
+pub struct KubeconfigLock {
+    path: PathBuf,
+    released: bool,
+}
+
+impl KubeconfigLock {
+    /// Takes the lock of the kubeconfig at `kubeconfig` (its directory must exist), waiting for
+    /// a held lock as `options` says; fails at once on a lock left by a dead kindling process.
+    pub fn acquire(
+        kubeconfig: &Path,
+        options: &LockOptions,
+    ) -> Result<KubeconfigLock, KubeconfigError> {
+        let path = lock_path(kubeconfig);
+        let start = Instant::now();
+        let mut delay = FIRST_DELAY;
+        loop {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .open(&path)
+            {
+                Ok(file) => {
+                    write_owner(file);
+                    return Ok(KubeconfigLock {
+                        path,
+                        released: false,
+                    });
+                }
+                Err(err) if err.kind() == ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(KubeconfigError::Lock { lock: path, source }),
+            }
+            let holder = match Holder::inspect(&path) {
+                // Released between our create and our read: try again at once.
+                None => continue,
+                Some(Holder::Gone { pid, host }) => {
+                    return Err(KubeconfigError::StaleLock {
+                        lock: path,
+                        pid,
+                        host,
+                    });
+                }
+                Some(holder) => holder,
+            };
+            let waited = start.elapsed();
+            if waited >= options.timeout {
+                return Err(KubeconfigError::LockTimeout {
+                    lock: path,
+                    waited,
+                    holder: holder.describe(),
+                });
+            }
+            std::thread::sleep(jittered(delay).min(options.timeout - waited));
+            delay = (delay * 2).min(MAX_DELAY);
+        }
+    }
+
+    /// The lock file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the lock file, reporting failure (a lock left behind blocks every later write).
+    pub fn release(mut self) -> Result<(), KubeconfigError> {
+        self.released = true;
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            // Someone removed it by hand; nothing is left to clean up.
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(KubeconfigError::Unlock {
+                lock: self.path.clone(),
+                source,
+            }),
+        }
+    }
+}
+
+impl Drop for KubeconfigLock {
+    fn drop(&mut self) {
+        if !self.released {
+            // Error paths: the operation's own error is the one to report.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `<kubeconfig>.lock`, the name kind and client-go use.
+pub(super) fn lock_path(kubeconfig: &Path) -> PathBuf {
+    let mut name = kubeconfig.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Half the delay plus a random part of the other half, so waiters that started together
+/// do not retry in lockstep.
+fn jittered(delay: Duration) -> Duration {
+    let half = delay / 2;
+    let fraction = f64::from(getrandom::u32().unwrap_or(u32::MAX / 2)) / f64::from(u32::MAX);
+    half + half.mul_f64(fraction)
+}
+
+/// Who we are, as recorded in lock files and compared when judging a lock stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owner {
+    pid: u32,
+    host: Option<String>,
+    /// `pid:[inode]` of the PID namespace: the same PID means the same process only inside
+    /// one namespace (containers on one host may share a host name).
+    pid_namespace: Option<String>,
+}
+
+impl Owner {
+    fn current() -> Owner {
+        Owner {
+            pid: std::process::id(),
+            host: read_trimmed("/proc/sys/kernel/hostname"),
+            pid_namespace: std::fs::read_link("/proc/self/ns/pid")
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned()),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        let mut text = format!("kindling\npid: {}\n", self.pid);
+        if let Some(host) = &self.host {
+            text.push_str(&format!("host: {host}\n"));
+        }
+        if let Some(ns) = &self.pid_namespace {
+            text.push_str(&format!("pid-namespace: {ns}\n"));
+        }
+        text
+    }
+
+    /// Reads what `to_text` wrote; `None` for anything else (kind's and kubectl's empty files,
+    /// a file caught before its owner wrote into it).
+    fn parse(text: &str) -> Option<Owner> {
+        let mut lines = text.lines();
+        if lines.next() != Some("kindling") {
+            return None;
+        }
+        let mut pid = None;
+        let mut host = None;
+        let mut pid_namespace = None;
+        for line in lines {
+            match line.split_once(": ") {
+                Some(("pid", v)) => pid = v.parse().ok(),
+                Some(("host", v)) => host = Some(v.to_string()),
+                Some(("pid-namespace", v)) => pid_namespace = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        Some(Owner {
+            pid: pid?,
+            host,
+            pid_namespace,
+        })
+    }
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// Records who holds the lock. Best effort: if this write fails the lock is still ours, and
+/// others treat an unreadable lock as held by a live process, which is safe.
+fn write_owner(mut file: File) {
+    let _ = file.write_all(Owner::current().to_text().as_bytes());
+}
+
+/// What the lock file tells about its holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Holder {
+    /// Empty or foreign content (kind, kubectl) or not readable: assume alive.
+    Unknown,
+    /// A kindling process we cannot check (other host, other PID namespace, other user).
+    Elsewhere { pid: u32, host: Option<String> },
+    /// A kindling process on this host that still exists.
+    Running { pid: u32 },
+    /// A kindling process on this host that no longer exists.
+    Gone { pid: u32, host: Option<String> },
+}
+
+impl Holder {
+    /// `None` when the lock file no longer exists.
+    fn inspect(lock: &Path) -> Option<Holder> {
+        let (text, lock_uid) = match std::fs::read_to_string(lock) {
+            Ok(text) => (text, std::fs::metadata(lock).ok().map(|m| m.uid())),
+            Err(err) if err.kind() == ErrorKind::NotFound => return None,
+            Err(_) => return Some(Holder::Unknown),
+        };
+        let Some(owner) = Owner::parse(&text) else {
+            return Some(Holder::Unknown);
+        };
+        Some(judge(&owner, lock_uid, &Owner::current(), process_exists))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Holder::Unknown => {
+                "held by a program that does not record its process id, such as kind or kubectl"
+                    .to_string()
+            }
+            Holder::Elsewhere { pid, host } => match host {
+                Some(host) => format!("held by process {pid} on {host}"),
+                None => format!("held by process {pid} on an unknown host"),
+            },
+            Holder::Running { pid } => format!("held by process {pid}, which is still running"),
+            Holder::Gone { pid, .. } => format!("held by process {pid}, which is gone"),
+        }
+    }
+}
+
+/// Decides whether `owner` (from a lock file owned by `lock_uid`) can be checked from here and
+/// whether it still runs. Only a definite "no such process" yields `Gone`.
+fn judge(
+    owner: &Owner,
+    lock_uid: Option<u32>,
+    me: &Owner,
+    exists: impl Fn(u32) -> Option<bool>,
+) -> Holder {
+    let same_host = owner.host.is_some() && owner.host == me.host;
+    let same_namespace = owner.pid_namespace.is_some() && owner.pid_namespace == me.pid_namespace;
+    // With `hidepid`, /proc hides other users' processes; only root sees them all.
+    let visible = match (lock_uid, current_uid()) {
+        (Some(lock_uid), Some(my_uid)) => my_uid == 0 || lock_uid == my_uid,
+        _ => false,
+    };
+    if !(same_host && same_namespace && visible) {
+        return Holder::Elsewhere {
+            pid: owner.pid,
+            host: owner.host.clone(),
+        };
+    }
+    match exists(owner.pid) {
+        Some(true) => Holder::Running { pid: owner.pid },
+        Some(false) => Holder::Gone {
+            pid: owner.pid,
+            host: owner.host.clone(),
+        },
+        None => Holder::Elsewhere {
+            pid: owner.pid,
+            host: owner.host.clone(),
+        },
+    }
+}
+
+fn current_uid() -> Option<u32> {
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Whether a process exists, via /proc; `None` when /proc cannot tell.
+fn process_exists(pid: u32) -> Option<bool> {
+    if !Path::new("/proc/self").exists() {
+        return None;
+    }
+    match std::fs::symlink_metadata(format!("/proc/{pid}")) {
+        Ok(_) => Some(true),
+        Err(err) if err.kind() == ErrorKind::NotFound => Some(false),
+        Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    fn quick() -> LockOptions {
+        LockOptions {
+            timeout: Duration::from_millis(100),
+        }
+    }
+
+    #[test]
+    fn lock_file_is_created_with_our_identity_and_removed_on_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let lock = KubeconfigLock::acquire(&config, &LockOptions::default()).unwrap();
+        assert_eq!(lock.path(), dir.path().join("config.lock"));
+        let owner = Owner::parse(&std::fs::read_to_string(lock.path()).unwrap()).unwrap();
+        assert_eq!(owner, Owner::current());
+        assert_eq!(owner.pid, std::process::id());
+        lock.release().unwrap();
+        assert!(!dir.path().join("config.lock").exists());
+    }
+
+    #[test]
+    fn lock_is_removed_when_dropped_without_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        drop(KubeconfigLock::acquire(&config, &quick()).unwrap());
+        assert!(!lock_path(&config).exists());
+    }
+
+    #[test]
+    fn empty_lock_file_from_kind_or_kubectl_is_waited_for_then_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(lock_path(&config), "").unwrap();
+        let err = KubeconfigLock::acquire(&config, &quick()).unwrap_err();
+        let KubeconfigError::LockTimeout { waited, holder, .. } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert!(*waited >= quick().timeout, "gave up early: {waited:?}");
+        assert!(holder.contains("kind or kubectl"), "{holder}");
+        let text = err.to_string();
+        assert!(
+            text.ends_with(&format!("rm {}", lock_path(&config).display())),
+            "{text}"
+        );
+        assert!(
+            lock_path(&config).exists(),
+            "someone else's lock is never removed"
+        );
+    }
+
+    #[test]
+    fn lock_of_a_dead_process_fails_at_once_and_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let pid = dead_pid();
+        let stale = Owner {
+            pid,
+            ..Owner::current()
+        };
+        std::fs::write(lock_path(&config), stale.to_text()).unwrap();
+        let long = LockOptions {
+            timeout: Duration::from_secs(60),
+        };
+        let start = Instant::now();
+        let err = KubeconfigLock::acquire(&config, &long).unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "waited {:?} for a dead process",
+            start.elapsed()
+        );
+        match &err {
+            KubeconfigError::StaleLock { pid: p, .. } => assert_eq!(*p, pid),
+            other => panic!("expected a stale lock error, got {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains(&format!("process {pid}")), "{text}");
+        assert!(text.contains("no longer running"), "{text}");
+        assert!(text.ends_with(&format!("rm {}", lock_path(&config).display())));
+        assert!(
+            lock_path(&config).exists(),
+            "stale locks are reported, not removed"
+        );
+    }
+
+    #[test]
+    fn lock_of_a_process_on_another_host_is_not_called_dead() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let other = Owner {
+            pid: dead_pid(),
+            host: Some("some-other-host".into()),
+            ..Owner::current()
+        };
+        std::fs::write(lock_path(&config), other.to_text()).unwrap();
+        let err = KubeconfigLock::acquire(&config, &quick()).unwrap_err();
+        let KubeconfigError::LockTimeout { holder, .. } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert!(holder.contains("on some-other-host"), "{holder}");
+    }
+
+    #[test]
+    fn held_lock_is_waited_for_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let held = KubeconfigLock::acquire(&config, &quick()).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let waiter = {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let long = LockOptions {
+                    timeout: Duration::from_secs(60),
+                };
+                tx.send(KubeconfigLock::acquire(&config, &long).map(|l| l.release()))
+                    .unwrap();
+            })
+        };
+        // The waiter must still be blocked while we hold the lock (a failure would arrive now).
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_millis(300)),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        ));
+        held.release().unwrap();
+        rx.recv().unwrap().unwrap().unwrap();
+        waiter.join().unwrap();
+        assert!(!lock_path(&config).exists());
+    }
+
+    #[test]
+    fn judging_needs_same_host_namespace_and_visibility() {
+        let me = Owner::current();
+        let uid = current_uid();
+        let alive = |_| Some(true);
+        let dead = |_| Some(false);
+        let unknown = |_| None;
+        let other = Owner {
+            pid: 4242,
+            ..me.clone()
+        };
+        assert_eq!(
+            judge(&other, uid, &me, alive),
+            Holder::Running { pid: 4242 }
+        );
+        assert_eq!(
+            judge(&other, uid, &me, dead),
+            Holder::Gone {
+                pid: 4242,
+                host: me.host.clone()
+            }
+        );
+        assert!(matches!(
+            judge(&other, uid, &me, unknown),
+            Holder::Elsewhere { .. }
+        ));
+        let other_ns = Owner {
+            pid_namespace: Some("pid:[1]".into()),
+            ..other.clone()
+        };
+        assert!(matches!(
+            judge(&other_ns, uid, &me, dead),
+            Holder::Elsewhere { .. }
+        ));
+        let no_host = Owner {
+            host: None,
+            ..other.clone()
+        };
+        assert!(matches!(
+            judge(&no_host, uid, &me, dead),
+            Holder::Elsewhere { .. }
+        ));
+        assert!(matches!(
+            judge(&other, None, &me, dead),
+            Holder::Elsewhere { .. }
+        ));
+    }
+
+    #[test]
+    fn owner_text_round_trips_and_foreign_text_is_unknown() {
+        let me = Owner::current();
+        assert_eq!(Owner::parse(&me.to_text()), Some(me));
+        assert_eq!(Owner::parse(""), None);
+        assert_eq!(Owner::parse("12345\n"), None);
+        assert_eq!(Owner::parse("kindling\nhost: x\n"), None, "no pid");
+    }
+
+    #[test]
+    fn backoff_jitter_stays_within_half_to_full_delay() {
+        for _ in 0..100 {
+            let d = jittered(Duration::from_millis(100));
+            assert!(
+                d >= Duration::from_millis(50) && d <= Duration::from_millis(100),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lock_in_a_missing_directory_is_an_error_naming_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("no-such-dir").join("config");
+        let err = KubeconfigLock::acquire(&config, &quick()).unwrap_err();
+        assert!(matches!(err, KubeconfigError::Lock { .. }), "{err:?}");
+        assert!(err.to_string().contains("config.lock"), "{err}");
+    }
+}
