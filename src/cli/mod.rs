@@ -205,7 +205,11 @@ fn report_error(out: &Output, err: &anyhow::Error) -> ExitCode {
         });
     }
     out.error(&format!("{err:#}"));
-    if let Some(cmd) = err.chain().find_map(|e| e.downcast_ref::<CommandError>()) {
+    let failed_command = err.chain().find_map(|e| {
+        e.downcast_ref::<CommandError>()
+            .or_else(|| e.downcast_ref::<crate::docker::DockerError>().and_then(|d| d.command()))
+    });
+    if let Some(cmd) = failed_command {
         out.command_output(&cmd.output_tail(40));
     }
     if out.mode().verbosity >= 1 {

@@ -51,6 +51,14 @@ impl DockerError {
         )
     }
 
+    /// The failed in-node command behind this error, if that is what it is.
+    pub fn command(&self) -> Option<&CommandError> {
+        match self {
+            DockerError::Command(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The engine's message, for matching known failure texts.
     pub fn message(&self) -> String {
         match self {

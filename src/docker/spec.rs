@@ -128,11 +128,11 @@ impl ContainerSpec {
                 host_cgroups,
             } => {
                 host.cap_add = Some(capabilities.clone());
-                security_opt.extend([
-                    "seccomp=unconfined",
-                    "apparmor=unconfined",
-                    "systempaths=unconfined",
-                ]);
+                security_opt.extend(["seccomp=unconfined", "apparmor=unconfined"]);
+                // The API form of the CLI's `--security-opt systempaths=unconfined`: nothing in
+                // /proc or /sys is masked or read-only.
+                host.masked_paths = Some(Vec::new());
+                host.readonly_paths = Some(Vec::new());
                 host.device_cgroup_rules = Some(vec!["a *:* rwm".to_string()]);
                 if *host_cgroups {
                     binds.push("/sys/fs/cgroup:/sys/fs/cgroup:rw".to_string());

@@ -84,7 +84,7 @@ async fn create_one(
                 {
                     ctx.reporter.warn(&format!(
                         "the Docker engine refused --privileged ({}); creating nodes with the {} capabilities it allows instead",
-                        e.message().lines().last().unwrap_or_default().trim(),
+                        privileged_refusal(&e.message()),
                         capabilities.len()
                     ));
                 }
@@ -155,7 +155,8 @@ async fn restricted_security(
     let security = fallback
         .restricted
         .get_or_try_init(|| async {
-            let capabilities = probe_capabilities(ctx, &node.image).await?;
+            let held = probe_capabilities(ctx, &node.image).await?;
+            let capabilities = known_capabilities(ctx, &node.image, held).await?;
             anyhow::Ok(Security::Restricted {
                 capabilities,
                 host_cgroups: ctx.info.cgroup_version != "2",
@@ -193,6 +194,47 @@ async fn probe_capabilities(ctx: &Ctx, image: &str) -> anyhow::Result<Vec<String
             text.trim()
         )
     })
+}
+
+/// Drops the capabilities the engine does not know by name (older engines reject e.g.
+/// `CAP_PERFMON`): creates, without starting, a container asking for them, and removes each
+/// name the engine reports as unknown until it accepts the set.
+async fn known_capabilities(ctx: &Ctx, image: &str, mut caps: Vec<String>) -> anyhow::Result<Vec<String>> {
+    for _ in 0..CAPABILITIES.len() {
+        let mut spec = ContainerSpec::new(&format!("{}-capability-check-{}", ctx.name, super::random_id()), image, "none");
+        spec.restart_on_failure = None;
+        spec.security = Security::Restricted { capabilities: caps.clone(), host_cgroups: false };
+        spec.labels.insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
+        let engine = ctx.engine.clone();
+        let created = tracked(ctx, async move {
+            let result = engine.create_container(&spec).await;
+            if result.is_ok() {
+                engine.remove_container(&spec.name).await?;
+            }
+            result
+        })
+        .await;
+        match created {
+            Ok(_) => return Ok(caps),
+            Err(e) => match unknown_capability(&e.message()) {
+                Some(name) if caps.contains(&name) => caps.retain(|c| c != &name),
+                _ => return Err(e.into()),
+            },
+        }
+    }
+    anyhow::bail!("the Docker engine accepted none of the capabilities its runtime holds")
+}
+
+/// The capability named in the engine's `unknown capability: "CAP_X"` answer.
+fn unknown_capability(message: &str) -> Option<String> {
+    let rest = &message[message.find("unknown capability: ")? + "unknown capability: ".len()..];
+    Some(rest.trim().trim_matches('"').split('"').next()?.to_string())
+}
+
+/// The part of the runtime's error that says why `--privileged` failed.
+fn privileged_refusal(message: &str) -> &str {
+    const KNOWN: &str = "unable to apply caps: operation not permitted";
+    if message.contains(KNOWN) { KNOWN } else { message.lines().last().unwrap_or(message).trim() }
 }
 
 /// Linux capability names by bit number.
@@ -333,6 +375,16 @@ mod tests {
         assert!(caps.contains(&"CAP_SYS_ADMIN".to_string()));
         assert!(caps.contains(&"CAP_CHECKPOINT_RESTORE".to_string()));
         assert_eq!(parse_cap_bnd("no such line"), None);
+    }
+
+    #[test]
+    fn engine_answers() {
+        assert_eq!(unknown_capability("invalid CapAdd: unknown capability: \"CAP_PERFMON\"").as_deref(), Some("CAP_PERFMON"));
+        assert_eq!(unknown_capability("something else"), None);
+        assert_eq!(
+            privileged_refusal("failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown"),
+            "unable to apply caps: operation not permitted"
+        );
     }
 
     #[test]
