@@ -1,0 +1,848 @@
+#!/usr/bin/python3
+"""Stand-in kubeadm, kubelet and kubectl for kindling's tests, and a stand-in API server.
+
+Installed as /usr/bin/{kubeadm,kubelet,kubectl} (symlinks: the tool is argv[0]'s name) in the
+stand-in node image. No Kubernetes server binary exists on the test machines, so these answer
+the calls kindling makes the way the real tools do, log every call for the tests to read, and
+fail or hang on request. Everything around them is real: systemd, TLS (OpenSSL), certificates.
+
+    standin.py apiserver     runs the stand-in API server (started by the stand-in kubeadm)
+"""
+
+import fcntl
+import http.server
+import json
+import os
+import re
+import socket
+import socketserver
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+CALLS_LOG = "/var/log/kindling-standin/calls.jsonl"
+DIRECTIVES_FILE = "/kind/standin/directives"
+DIRECTIVES_ENV = "KINDLING_STANDIN_DIRECTIVES"
+VERSION_FILE = "/kind/version"
+PKI = "/etc/kubernetes/pki"
+KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+KUBEADM_FLAGS = "/var/lib/kubelet/kubeadm-flags.env"
+APISERVER_UNIT = "standin-apiserver.service"
+APISERVER_PORT = 6443
+HERE = os.path.realpath(__file__)
+
+
+def kube_version():
+    try:
+        with open(VERSION_FILE) as f:
+            return f.read().strip() or "v0.0.0"
+    except OSError:
+        return "v0.0.0"
+
+
+def hostname():
+    return socket.gethostname()
+
+
+def err(*lines):
+    for line in lines:
+        print(line, file=sys.stderr)
+    sys.stderr.flush()
+
+
+# --- invocation log and directives ----------------------------------------------------------
+
+
+def log_call(tool, argv, stdin, files):
+    """Appends one JSON line; a single write under an exclusive lock keeps lines whole."""
+    record = {
+        "tool": tool,
+        "argv": argv,
+        "stdin": stdin,
+        "files": files,
+        "node": hostname(),
+        "time_ms": int(time.time() * 1000),
+    }
+    line = (json.dumps(record) + "\n").encode()
+    os.makedirs(os.path.dirname(CALLS_LOG), exist_ok=True)
+    fd = os.open(CALLS_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def read_directives():
+    """Directive lines from the directives file and the environment, in that order."""
+    text = ""
+    try:
+        with open(DIRECTIVES_FILE) as f:
+            text += f.read() + "\n"
+    except OSError:
+        pass
+    text += os.environ.get(DIRECTIVES_ENV, "")
+    directives = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        words = line.split()
+        if words[0] in ("fail", "hang") and len(words) > 1:
+            directives.append((words[0], words[1:]))
+        elif words == ["notready"]:
+            directives.append(("notready", []))
+        else:
+            err("standin: ignoring unknown directive: " + line)
+    return directives
+
+
+def matches(prefix, tool, argv):
+    """True when the words of prefix start "<tool> <argv...>", or the same without options
+    (so that "kubectl taint" matches "kubectl --kubeconfig=F taint nodes ...")."""
+    words = [tool] + argv
+    bare = [tool] + [a for a in argv if not a.startswith("-")]
+    return words[: len(prefix)] == prefix or bare[: len(prefix)] == prefix
+
+
+FAILURE_TEXT = {
+    "kubeadm": [
+        "I0000 00:00:00.000000     100 waitcontrolplane.go:83] [wait-control-plane] Waiting for the API server",
+        "[kubelet-check] The kubelet is not healthy after 4m0s",
+        "",
+        "Unfortunately, an error has occurred:",
+        "\tcontext deadline exceeded",
+        "",
+        "This error is likely caused by:",
+        "\t- The kubelet is not running",
+        "\t- The kubelet is unhealthy due to a misconfiguration of the node in some way",
+        "error execution phase wait-control-plane: could not initialize a Kubernetes cluster",
+        "To see the stack trace of this error execute with --v=5 or higher",
+    ],
+    "kubectl": [
+        'Error from server (InternalError): error when creating "STDIN": Internal error occurred: '
+        "failed calling webhook: context deadline exceeded",
+    ],
+    "kubelet": [
+        'E0000 00:00:00.000000     100 run.go:72] "command failed" err="failed to run Kubelet: '
+        'validate service connection: validate CRI v1 runtime API for endpoint"',
+    ],
+}
+
+
+def apply_directives(tool, argv):
+    """Fails or hangs when a directive asks for it; returns whether "notready" is set."""
+    notready = False
+    for action, prefix in read_directives():
+        if action == "notready":
+            notready = True
+        elif matches(prefix, tool, argv):
+            what = " ".join(prefix)
+            if action == "hang":
+                while True:
+                    time.sleep(3600)
+            err(*FAILURE_TEXT[tool])
+            err("standin: failing on request: " + what)
+            sys.exit(1)
+    return notready
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def flag_value(argv, *names):
+    """The value of the last --name=V / --name V / -n V among argv, or None."""
+    value = None
+    for i, arg in enumerate(argv):
+        for name in names:
+            if arg.startswith(name + "="):
+                value = arg[len(name) + 1 :]
+            elif arg == name and i + 1 < len(argv):
+                value = argv[i + 1]
+    return value
+
+
+def read_text(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def run(cmd, timeout=60, check=True):
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            "%s failed: %s" % (" ".join(cmd), (result.stderr or result.stdout).strip())
+        )
+    return result
+
+
+def wait_for_systemd():
+    """kindling may exec into a node as soon as the entrypoint logged "detected cgroup v1",
+    before systemd is up: wait (bounded) before talking to it."""
+    try:
+        run(["systemctl", "is-system-running", "--wait"], timeout=90, check=False)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def version_info(version):
+    m = re.match(r"v?(\d+)\.(\d+)", version)
+    major, minor = (m.group(1), m.group(2)) if m else ("0", "0")
+    return {
+        "major": major,
+        "minor": minor,
+        "emulationMajor": major,
+        "emulationMinor": minor,
+        "minCompatibilityMajor": major,
+        "minCompatibilityMinor": str(max(int(minor) - 1, 0)),
+        "gitVersion": version,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+        "goVersion": "go1.24.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+# --- kubeadm ----------------------------------------------------------------------------------
+
+
+class KubeadmError(Exception):
+    """A failure reported the way kubeadm reports one: message lines, exit status 1."""
+
+
+def load_kubeadm_config(path):
+    if path is None:
+        raise KubeadmError("standin: this stand-in kubeadm needs --config")
+    try:
+        text = read_text(path)
+    except OSError as e:
+        raise KubeadmError(
+            'unable to read config from "%s" : open %s: %s' % (path, path, e.strerror.lower())
+        )
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as e:
+        raise KubeadmError("error converting YAML to JSON: yaml: %s" % str(e).replace("\n", " "))
+    by_kind = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or "kind" not in doc or "apiVersion" not in doc:
+            raise KubeadmError(
+                'couldn\'t decode config file "%s": Object \'Kind\' is missing in \'%s\''
+                % (path, json.dumps(doc))
+            )
+        group = str(doc["apiVersion"]).split("/")[0]
+        if group == "kubeadm.k8s.io" and doc["apiVersion"] not in (
+            "kubeadm.k8s.io/v1beta3",
+            "kubeadm.k8s.io/v1beta4",
+        ):
+            raise KubeadmError(
+                'no kind "%s" is registered for version "%s" in scheme'
+                % (doc["kind"], doc["apiVersion"])
+            )
+        by_kind[doc["kind"]] = doc
+    return by_kind
+
+
+def kubelet_extra_args(node_registration):
+    """kubeletExtraArgs as (name, value) pairs: a map in v1beta3, a list in v1beta4."""
+    args = (node_registration or {}).get("kubeletExtraArgs") or {}
+    if isinstance(args, dict):
+        return sorted((str(k), str(v)) for k, v in args.items())
+    return [(str(a.get("name")), str(a.get("value", ""))) for a in args]
+
+
+def write_kubelet_files(config, section):
+    kubelet = config.get("KubeletConfiguration")
+    if kubelet is None:
+        kubelet = {"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}
+    os.makedirs(os.path.dirname(KUBELET_CONFIG), exist_ok=True)
+    with open(KUBELET_CONFIG, "w") as f:
+        yaml.safe_dump(kubelet, f, default_flow_style=False)
+    registration = (config.get(section) or {}).get("nodeRegistration") or {}
+    flags = ["--container-runtime-endpoint=%s" % registration.get(
+        "criSocket", "unix:///run/containerd/containerd.sock")]
+    flags += ["--%s=%s" % (k, v) for k, v in kubelet_extra_args(registration)]
+    with open(KUBEADM_FLAGS, "w") as f:
+        f.write('KUBELET_KUBEADM_ARGS="%s"\n' % " ".join(flags))
+    print('[kubelet-start] Writing kubelet environment file with flags to file "%s"' % KUBEADM_FLAGS)
+    print('[kubelet-start] Writing kubelet configuration to file "%s"' % KUBELET_CONFIG)
+    print("[kubelet-start] Starting the kubelet")
+    wait_for_systemd()
+    run(["systemctl", "restart", "kubelet"])
+
+
+CERTS = [
+    ("ca", "ca", True),
+    ("apiserver", "apiserver", False),
+    ("apiserver-kubelet-client", "apiserver-kubelet-client", False),
+    ("front-proxy-ca", "front-proxy-ca", True),
+    ("front-proxy-client", "front-proxy-client", False),
+    ("etcd/ca", "etcd/ca", True),
+    ("etcd/server", "etcd/server", False),
+    ("etcd/peer", "etcd/peer", False),
+    ("etcd/healthcheck-client", "etcd/healthcheck-client", False),
+    ("apiserver-etcd-client", "apiserver-etcd-client", False),
+]
+KUBECONFIGS = ["admin.conf", "super-admin.conf", "kubelet.conf", "controller-manager.conf",
+               "scheduler.conf"]
+
+
+def report_pki():
+    print('[certs] Using certificateDir folder "%s"' % PKI)
+    for name, label, is_ca in CERTS:
+        if os.path.exists(os.path.join(PKI, name + ".crt")):
+            if is_ca:
+                print("[certs] Using existing %s certificate authority" % label)
+            else:
+                print("[certs] Using existing %s certificate and key on disk" % label)
+    if os.path.exists(os.path.join(PKI, "sa.key")):
+        print('[certs] Using the existing "sa" key')
+    print('[kubeconfig] Using kubeconfig folder "/etc/kubernetes"')
+    for name in KUBECONFIGS:
+        path = os.path.join("/etc/kubernetes", name)
+        if os.path.exists(path):
+            print('[kubeconfig] Using existing kubeconfig file: "%s"' % path)
+
+
+def require_files(paths, why):
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        lines = []
+        for p in missing:
+            lines.append("%s: couldn't load %s: open %s: no such file or directory" % (why, p, p))
+        raise KubeadmError(*lines)
+
+
+def start_apiserver():
+    """Runs the stand-in API server as a systemd service, so that it outlives this exec and
+    comes back after a node restart (as a static pod would), and waits until it serves TLS."""
+    require_files(
+        [os.path.join(PKI, f) for f in ("ca.crt", "apiserver.crt", "apiserver.key")],
+        "[control-plane] standin: the stand-in cannot generate certificates",
+    )
+    unit = """[Unit]
+Description=kindling stand-in Kubernetes API server
+After=network.target
+
+[Service]
+ExecStart=/usr/bin/python3 %s apiserver
+Restart=always
+RestartSec=1
+
+[Install]
+WantedBy=multi-user.target
+""" % HERE
+    with open("/etc/systemd/system/" + APISERVER_UNIT, "w") as f:
+        f.write(unit)
+    print('[control-plane] Using manifest folder "/etc/kubernetes/manifests"')
+    print('[control-plane] Creating static Pod manifest for "kube-apiserver" (stand-in: %s)'
+          % APISERVER_UNIT)
+    wait_for_systemd()
+    run(["systemctl", "daemon-reload"])
+    run(["systemctl", "enable", APISERVER_UNIT])
+    run(["systemctl", "restart", APISERVER_UNIT])
+    print("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static "
+          'Pods from directory "/etc/kubernetes/manifests"')
+    start = time.time()
+    while True:
+        try:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with socket.create_connection(("127.0.0.1", APISERVER_PORT), timeout=2) as s:
+                with ctx.wrap_socket(s):
+                    break
+        except OSError:
+            if time.time() - start > 30:
+                raise KubeadmError(
+                    "[api-check] The API server is not healthy after 30s",
+                    "error execution phase wait-control-plane: could not initialize a "
+                    "Kubernetes cluster: context deadline exceeded",
+                )
+            time.sleep(0.2)
+    print("[api-check] The API server is healthy after %.3fs" % (time.time() - start))
+
+
+def spki_hash(cert_pem):
+    """sha256:<hex> of the certificate's SubjectPublicKeyInfo, as kubeadm pins CAs."""
+    p1 = subprocess.run(["openssl", "x509", "-noout", "-pubkey"], input=cert_pem,
+                        capture_output=True, text=True, check=True)
+    p2 = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                        input=p1.stdout.encode(), capture_output=True, check=True)
+    p3 = subprocess.run(["sha256sum"], input=p2.stdout, capture_output=True, check=True)
+    return "sha256:" + p3.stdout.decode().split()[0]
+
+
+def is_ca(cert_pem):
+    out = subprocess.run(["openssl", "x509", "-noout", "-ext", "basicConstraints"],
+                         input=cert_pem, capture_output=True, text=True).stdout
+    return "CA:TRUE" in out
+
+
+def fetch_chain(endpoint):
+    """The certificates the server at host:port presents, leaf first (real TLS via OpenSSL)."""
+    # endpoint is host:port or [v6]:port, which is also what s_client's -connect takes
+    result = subprocess.run(["openssl", "s_client", "-connect", endpoint, "-showcerts"],
+                            input="", capture_output=True, text=True, timeout=20)
+    return re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?",
+                      result.stdout, re.S)
+
+
+def discover_ca(join):
+    """kubeadm's token discovery, emulated over real TLS: the CA is taken from the chain the
+    endpoint presents and checked against the pinned public-key hashes."""
+    discovery = (join.get("discovery") or {}).get("bootstrapToken") or {}
+    endpoint = discovery.get("apiServerEndpoint")
+    if not endpoint:
+        raise KubeadmError("discovery.bootstrapToken.apiServerEndpoint: Required value")
+    token = str(discovery.get("token") or (join.get("discovery") or {}).get("tlsBootstrapToken") or "")
+    if not re.fullmatch(r"[a-z0-9]{6}\.[a-z0-9]{16}", token):
+        raise KubeadmError('discovery.bootstrapToken.token: Invalid value: "%s": the bootstrap '
+                           'token is invalid' % token)
+    skip = bool(discovery.get("unsafeSkipCAVerification"))
+    pins = [str(h) for h in (discovery.get("caCertHashes") or [])]
+    if not skip and not pins:
+        raise KubeadmError(
+            'discovery.bootstrapToken.caCertHashes: Invalid value: "": using token-based discovery '
+            "without caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your "
+            "kubeadm config file or pass --discovery-token-unsafe-skip-ca-verification flag to "
+            "continue"
+        )
+    print("[discovery] Trying to connect to API Server \"%s\"" % endpoint)
+    start = time.time()
+    chain = []
+    while True:
+        try:
+            chain = fetch_chain(endpoint)
+        except subprocess.TimeoutExpired:
+            chain = []
+        if len(chain) >= 2:
+            break
+        if time.time() - start > 60:
+            raise KubeadmError(
+                "[discovery] Failed to request cluster-info, will try again: Get "
+                '"https://%s/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": '
+                "dial tcp %s: connect: connection refused" % (endpoint, endpoint),
+                "error execution phase preflight: couldn't validate the identity of the API "
+                "Server: failed to request the cluster-info ConfigMap: context deadline exceeded",
+            )
+        time.sleep(1)
+    leaf = chain[0]
+    cas = [c for c in chain[1:] if is_ca(c)] or chain[-1:]
+    ca = cas[-1]
+    print('[discovery] Created cluster-info discovery client, requesting info from "%s"' % endpoint)
+    if not skip:
+        found = spki_hash(ca)
+        if found not in pins:
+            raise KubeadmError(
+                "error execution phase preflight: couldn't validate the identity of the API "
+                'Server: cluster CA found in cluster-info ConfigMap is invalid: none of the '
+                'public keys "%s" are pinned' % found
+            )
+    with tempfile.TemporaryDirectory() as tmp:
+        ca_path, leaf_path = os.path.join(tmp, "ca.crt"), os.path.join(tmp, "leaf.crt")
+        with open(ca_path, "w") as f:
+            f.write(ca)
+        with open(leaf_path, "w") as f:
+            f.write(leaf)
+        verify = subprocess.run(["openssl", "verify", "-CAfile", ca_path, leaf_path],
+                                capture_output=True, text=True)
+        if verify.returncode != 0:
+            raise KubeadmError(
+                "error execution phase preflight: couldn't validate the identity of the API "
+                'Server: Get "https://%s/api/v1/namespaces/kube-public/configmaps/cluster-info": '
+                "tls: failed to verify certificate: x509: certificate signed by unknown "
+                "authority" % endpoint
+            )
+    print('[discovery] Cluster info signature and contents are valid and %s, will use API Server "%s"'
+          % ("no TLS pinning was specified" if skip else "TLS certificate validates against "
+             "pinned roots", endpoint))
+    print('[discovery] Successfully established connection with API Server "%s"' % endpoint)
+    return ca
+
+
+def kubeadm_init(argv):
+    config = load_kubeadm_config(flag_value(argv, "--config"))
+    cluster = config.get("ClusterConfiguration") or {}
+    print("[init] Using Kubernetes version: %s" % cluster.get("kubernetesVersion", kube_version()))
+    if not os.path.exists(os.path.join(PKI, "ca.crt")):
+        raise KubeadmError(
+            '[certs] Using certificateDir folder "%s"' % PKI,
+            "standin: %s/ca.crt is missing and the stand-in cannot generate certificates" % PKI,
+            "error execution phase certs/ca: failure loading ca certificate: couldn't load the "
+            "certificate file %s/ca.crt: open %s/ca.crt: no such file or directory" % (PKI, PKI),
+        )
+    report_pki()
+    write_kubelet_files(config, "InitConfiguration")
+    start_apiserver()
+    print("[upload-config] Storing the configuration used in ConfigMap \"kubeadm-config\" in the "
+          "\"kube-system\" Namespace")
+    print("[mark-control-plane] Marking the node %s as control-plane by adding the labels: "
+          "[node-role.kubernetes.io/control-plane "
+          "node.kubernetes.io/exclude-from-external-load-balancers]" % hostname())
+    print("[bootstrap-token] Using token: <value withheld>")
+    print("[addons] Applied essential addon: CoreDNS")
+    print("[addons] Applied essential addon: kube-proxy")
+    print()
+    print("Your Kubernetes control-plane has initialized successfully!")
+    print()
+    endpoint = cluster.get("controlPlaneEndpoint") or "%s:%d" % (hostname(), APISERVER_PORT)
+    ca_hash = spki_hash(read_text(os.path.join(PKI, "ca.crt")))
+    print("Then you can join any number of worker nodes by running the following on each as root:")
+    print()
+    print("kubeadm join %s --token <value withheld> \\\n\t--discovery-token-ca-cert-hash %s"
+          % (endpoint, ca_hash))
+
+
+SHARED_CONTROL_PLANE_FILES = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt",
+                              "front-proxy-ca.key", "etcd/ca.crt", "etcd/ca.key"]
+
+
+def kubeadm_join(argv):
+    config = load_kubeadm_config(flag_value(argv, "--config"))
+    join = config.get("JoinConfiguration")
+    if join is None:
+        raise KubeadmError("standin: no JoinConfiguration in the kubeadm config")
+    control_plane = join.get("controlPlane") is not None
+    print("[preflight] Running pre-flight checks")
+    if control_plane:
+        missing = [f for f in SHARED_CONTROL_PLANE_FILES if not os.path.exists(os.path.join(PKI, f))]
+        if missing:
+            first = os.path.join(PKI, missing[0])
+            raise KubeadmError(
+                "error execution phase preflight: ",
+                "One or more conditions for hosting a new control plane instance is not satisfied.",
+                "",
+                "[failure loading certificate for CA: couldn't load the certificate file %s: "
+                "open %s: no such file or directory]" % (first, first),
+                "",
+                "Please ensure that:",
+                "* The cluster has a stable controlPlaneEndpoint address.",
+                "* The certificates that must be shared among control plane instances are provided.",
+            )
+    elif os.path.exists(os.path.join(PKI, "ca.crt")):
+        raise KubeadmError(
+            "error execution phase preflight: [preflight] Some fatal errors occurred:",
+            "\t[ERROR FileAvailable--etc-kubernetes-pki-ca.crt]: %s/ca.crt already exists" % PKI,
+            "[preflight] If you know what you are doing, you can make a check non-fatal with "
+            "`--ignore-preflight-errors=...`",
+        )
+    ca = discover_ca(join)
+    if control_plane:
+        print("[preflight] Running pre-flight checks before initializing the new control plane instance")
+        report_pki()
+    else:
+        os.makedirs(PKI, exist_ok=True)
+        with open(os.path.join(PKI, "ca.crt"), "w") as f:
+            f.write(ca)
+    write_kubelet_files(config, "JoinConfiguration")
+    print("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    if control_plane:
+        start_apiserver()
+        print("[mark-control-plane] Marking the node %s as control-plane" % hostname())
+        print()
+        print("This node has joined the cluster and a new control plane instance was created:")
+    else:
+        print()
+        print("This node has joined the cluster:")
+    print("* Certificate signing request was sent to apiserver and a response was received.")
+    print("* The Kubelet was informed of the new secure connection details.")
+
+
+def kubeadm(argv):
+    sub = [a for a in argv if not a.startswith("-")]
+    verb = sub[0] if sub else ""
+    if verb == "version":
+        version = kube_version()
+        output = flag_value(argv, "-o", "--output")
+        if output == "short":
+            print(version)
+        elif output in ("json", "yaml"):
+            info = {"clientVersion": version_info(version)}
+            print(json.dumps(info, indent=2) if output == "json" else yaml.safe_dump(info), end="\n")
+        else:
+            print("kubeadm version: &version.Info{Major:\"%s\", Minor:\"%s\", GitVersion:\"%s\"}"
+                  % (version_info(version)["major"], version_info(version)["minor"], version))
+        return 0
+    try:
+        if verb == "init" and (len(sub) < 2 or sub[1] != "phase"):
+            kubeadm_init(argv)
+        elif verb == "join" and (len(sub) < 2 or sub[1] != "phase"):
+            kubeadm_join(argv)
+    except KubeadmError as e:
+        sys.stdout.flush()
+        err(*e.args)
+        return 1
+    except (RuntimeError, subprocess.SubprocessError) as e:
+        sys.stdout.flush()
+        err("standin: %s" % e)
+        return 1
+    return 0
+
+
+# --- kubectl ----------------------------------------------------------------------------------
+
+
+def kubectl_objects(text):
+    """(kind, apiVersion, name) of every object in a YAML stream, Lists expanded."""
+    objects = []
+    for doc in yaml.safe_load_all(text):
+        if doc is None:
+            continue
+        if not isinstance(doc, dict) or not doc.get("kind"):
+            raise ValueError('error validating "STDIN": error validating data: kind not set')
+        if doc["kind"].endswith("List") and isinstance(doc.get("items"), list):
+            objects.extend(
+                (i.get("kind", ""), i.get("apiVersion", ""), (i.get("metadata") or {}).get("name", ""))
+                for i in doc["items"] if isinstance(i, dict))
+        else:
+            objects.append((doc["kind"], doc.get("apiVersion", ""),
+                            (doc.get("metadata") or {}).get("name", "")))
+    return objects
+
+
+def kubectl(argv, stdin, notready):
+    kubeconfig = flag_value(argv, "--kubeconfig") or os.environ.get("KUBECONFIG")
+    words = [a for a in argv if not a.startswith("-")]
+    # values of flags given as "--flag value" are not words
+    for name in ("--kubeconfig", "-f", "--filename", "-o", "--output", "--selector", "-l",
+                 "-n", "--namespace", "--context"):
+        for i, a in enumerate(argv[:-1]):
+            if a == name and argv[i + 1] in words:
+                words.remove(argv[i + 1])
+    verb = words[0] if words else ""
+    if verb == "version":
+        version = kube_version()
+        print("Client Version: %s" % version)
+        print("Kustomize Version: v5.7.1")
+        if "--client" not in argv and "--client=true" not in argv:
+            print("Server Version: %s" % version)
+        return 0
+    if kubeconfig is None:
+        err("The connection to the server localhost:8080 was refused - did you specify the right "
+            "host or port?")
+        return 1
+    if not os.path.exists(kubeconfig):
+        err("error: stat %s: no such file or directory" % kubeconfig)
+        return 1
+    node = hostname()
+    if verb == "taint":
+        print("node/%s untainted" % node)
+    elif verb == "label":
+        print("node/%s unlabeled" % node)
+    elif verb in ("create", "apply"):
+        source = flag_value(argv, "-f", "--filename")
+        if source is None:
+            err("error: must specify one of -f and -k")
+            return 1
+        try:
+            text = stdin if source == "-" else read_text(source)
+            objects = kubectl_objects(text or "")
+        except (OSError, ValueError, yaml.YAMLError) as e:
+            err("error: %s" % str(e).replace("\n", " "))
+            return 1
+        if not objects:
+            err("error: no objects passed to %s" % verb)
+            return 1
+        for kind, api_version, name in objects:
+            group = api_version.split("/")[0] if "/" in api_version else ""
+            print("%s%s/%s created" % (kind.lower(), "." + group if group else "", name))
+    elif verb == "get":
+        output = flag_value(argv, "-o", "--output") or ""
+        if output.startswith("jsonpath="):
+            status = "False" if notready else "True"
+            print(re.sub(r"\{[^}]*\}", status, output[len("jsonpath="):]), end="")
+        else:
+            print("NAME%sSTATUS   ROLES           AGE   VERSION" % (" " * max(len(node) - 1, 3)))
+            print("%s    %s   control-plane   1m    %s"
+                  % (node, "NotReady" if notready else "Ready   ", kube_version()))
+    return 0
+
+
+# --- kubelet ----------------------------------------------------------------------------------
+
+
+def kubelet(argv):
+    if "--version" in argv or "--version=true" in argv:
+        print("Kubernetes %s" % kube_version())
+        return 0
+    os.execvp("sleep", ["sleep", "infinity"])
+    return 1  # not reached
+
+
+# --- API server -------------------------------------------------------------------------------
+
+
+class ApiHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kindling-standin-apiserver"
+
+    def client_identity(self):
+        cert = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+        if not cert:
+            return None, []
+        cn, orgs = None, []
+        for rdn in cert.get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    cn = value
+                elif key == "organizationName":
+                    orgs.append(value)
+        return cn, orgs
+
+    def send_json(self, code, body):
+        data = (json.dumps(body) + "\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def status(self, code, reason, message):
+        self.send_json(code, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                              "status": "Failure", "message": message, "reason": reason,
+                              "details": {}, "code": code})
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        cn, orgs = self.client_identity()
+        if path in ("/healthz", "/livez", "/readyz"):
+            data = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        elif path == "/version":
+            self.send_json(200, version_info(kube_version()))
+        elif path == "/standin/whoami":
+            self.send_json(200, {"node": hostname(), "client_cn": cn, "client_o": orgs})
+        elif cn is None:
+            self.status(403, "Forbidden",
+                        'forbidden: User "system:anonymous" cannot get path "%s"' % path)
+        else:
+            self.status(404, "NotFound", "the server could not find the requested resource")
+
+    do_HEAD = do_GET
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+
+class ApiServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, family, address, context):
+        self.address_family = family
+        self.context = context
+        super().__init__(address, ApiHandler, bind_and_activate=False)
+        if family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        self.server_bind()
+        self.server_activate()
+
+    def finish_request(self, request, client_address):
+        # the handshake happens in the connection's own thread, not in the accept loop
+        request = self.context.wrap_socket(request, server_side=True)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            try:
+                request.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        sys.stderr.write("connection from %s: %s\n" % (client_address[0], sys.exc_info()[1]))
+
+
+def ipv6_enabled():
+    try:
+        with open("/proc/sys/net/ipv6/conf/all/disable_ipv6") as f:
+            if f.read().strip() != "0":
+                return False
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def apiserver():
+    chain = "/run/standin-apiserver/chain.pem"
+    os.makedirs(os.path.dirname(chain), exist_ok=True)
+    # present the leaf and the CA, as kube-apiserver does when its cert file holds both
+    with open(chain, "w") as f:
+        f.write(read_text(os.path.join(PKI, "apiserver.crt")).rstrip("\n") + "\n")
+        f.write(read_text(os.path.join(PKI, "ca.crt")).rstrip("\n") + "\n")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain, os.path.join(PKI, "apiserver.key"))
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(os.path.join(PKI, "ca.crt"))
+    if ipv6_enabled():
+        server = ApiServer(socket.AF_INET6, ("::", APISERVER_PORT), context)
+    else:
+        server = ApiServer(socket.AF_INET, ("0.0.0.0", APISERVER_PORT), context)
+    sys.stderr.write("stand-in API server listening on %s port %d\n"
+                     % (server.server_address[0], APISERVER_PORT))
+    sys.stderr.flush()
+    server.serve_forever()
+
+
+# --- entry ------------------------------------------------------------------------------------
+
+
+def collect_files(tool, argv):
+    """The configuration files the invocation names (never kubeconfigs or keys)."""
+    paths = []
+    if tool == "kubeadm":
+        path = flag_value(argv, "--config")
+        if path:
+            paths.append(path)
+    elif tool == "kubectl":
+        path = flag_value(argv, "-f", "--filename")
+        if path and path != "-":
+            paths.append(path)
+    files = {}
+    for path in paths:
+        try:
+            files[path] = read_text(path)
+        except OSError:
+            pass
+    return files
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "apiserver" and os.path.basename(sys.argv[0]).endswith(".py"):
+        apiserver()
+        return 0
+    tool = os.path.basename(sys.argv[0])
+    if tool not in ("kubeadm", "kubectl", "kubelet"):
+        err("standin: unknown tool %r (run as kubeadm, kubectl or kubelet)" % tool)
+        return 2
+    argv = sys.argv[1:]
+    stdin = None
+    if tool == "kubectl":
+        words = [a for a in argv if not a.startswith("-")]
+        if words and words[0] in ("create", "apply") and flag_value(argv, "-f", "--filename") == "-":
+            stdin = sys.stdin.read()
+    log_call(tool, argv, stdin, collect_files(tool, argv))
+    notready = apply_directives(tool, argv)
+    if tool == "kubeadm":
+        return kubeadm(argv)
+    if tool == "kubectl":
+        return kubectl(argv, stdin, notready)
+    return kubelet(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
