@@ -312,7 +312,6 @@ where
     let pump = async move {
         let mut source = std::pin::pin!(source);
         let mut done = 0u64;
-        reporter.transfer(label, 0, total);
         while let Some(chunk) = source.next().await {
             let chunk = chunk?;
             done += chunk.len() as u64;

@@ -51,6 +51,10 @@ impl Engine {
 /// Builds the tar archive: explicit directory entries first so their modes are right.
 fn build_tar(files: &[FileToWrite]) -> std::io::Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut dirs = std::collections::BTreeSet::new();
     for f in files {
         let rel = f.path.trim_start_matches('/');
@@ -64,6 +68,7 @@ fn build_tar(files: &[FileToWrite]) -> std::io::Result<Vec<u8>> {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Directory);
         header.set_mode(0o755);
+        header.set_mtime(now);
         header.set_uid(0);
         header.set_gid(0);
         header.set_size(0);
@@ -72,6 +77,7 @@ fn build_tar(files: &[FileToWrite]) -> std::io::Result<Vec<u8>> {
     for f in files {
         let mut header = tar::Header::new_gnu();
         header.set_mode(f.mode);
+        header.set_mtime(now);
         header.set_uid(0);
         header.set_gid(0);
         header.set_size(f.contents.len() as u64);
