@@ -206,8 +206,10 @@ fn report_error(out: &Output, err: &anyhow::Error) -> ExitCode {
     }
     out.error(&format!("{err:#}"));
     let failed_command = err.chain().find_map(|e| {
-        e.downcast_ref::<CommandError>()
-            .or_else(|| e.downcast_ref::<crate::docker::DockerError>().and_then(|d| d.command()))
+        e.downcast_ref::<CommandError>().or_else(|| {
+            e.downcast_ref::<crate::docker::DockerError>()
+                .and_then(|d| d.command())
+        })
     });
     if let Some(cmd) = failed_command {
         out.command_output(&cmd.output_tail(40));

@@ -3,4 +3,5 @@
 
 mod cli;
 mod common;
+mod e2e_provision;
 mod pki_peers;

@@ -199,12 +199,24 @@ async fn probe_capabilities(ctx: &Ctx, image: &str) -> anyhow::Result<Vec<String
 /// Drops the capabilities the engine does not know by name (older engines reject e.g.
 /// `CAP_PERFMON`): creates, without starting, a container asking for them, and removes each
 /// name the engine reports as unknown until it accepts the set.
-async fn known_capabilities(ctx: &Ctx, image: &str, mut caps: Vec<String>) -> anyhow::Result<Vec<String>> {
+async fn known_capabilities(
+    ctx: &Ctx,
+    image: &str,
+    mut caps: Vec<String>,
+) -> anyhow::Result<Vec<String>> {
     for _ in 0..CAPABILITIES.len() {
-        let mut spec = ContainerSpec::new(&format!("{}-capability-check-{}", ctx.name, super::random_id()), image, "none");
+        let mut spec = ContainerSpec::new(
+            &format!("{}-capability-check-{}", ctx.name, super::random_id()),
+            image,
+            "none",
+        );
         spec.restart_on_failure = None;
-        spec.security = Security::Restricted { capabilities: caps.clone(), host_cgroups: false };
-        spec.labels.insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
+        spec.security = Security::Restricted {
+            capabilities: caps.clone(),
+            host_cgroups: false,
+        };
+        spec.labels
+            .insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
         let engine = ctx.engine.clone();
         let created = tracked(ctx, async move {
             let result = engine.create_container(&spec).await;
@@ -234,7 +246,11 @@ fn unknown_capability(message: &str) -> Option<String> {
 /// The part of the runtime's error that says why `--privileged` failed.
 fn privileged_refusal(message: &str) -> &str {
     const KNOWN: &str = "unable to apply caps: operation not permitted";
-    if message.contains(KNOWN) { KNOWN } else { message.lines().last().unwrap_or(message).trim() }
+    if message.contains(KNOWN) {
+        KNOWN
+    } else {
+        message.lines().last().unwrap_or(message).trim()
+    }
 }
 
 /// Linux capability names by bit number.
@@ -379,10 +395,15 @@ mod tests {
 
     #[test]
     fn engine_answers() {
-        assert_eq!(unknown_capability("invalid CapAdd: unknown capability: \"CAP_PERFMON\"").as_deref(), Some("CAP_PERFMON"));
+        assert_eq!(
+            unknown_capability("invalid CapAdd: unknown capability: \"CAP_PERFMON\"").as_deref(),
+            Some("CAP_PERFMON")
+        );
         assert_eq!(unknown_capability("something else"), None);
         assert_eq!(
-            privileged_refusal("failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown"),
+            privileged_refusal(
+                "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown"
+            ),
             "unable to apply caps: operation not permitted"
         );
     }

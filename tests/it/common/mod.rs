@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -13,13 +15,18 @@ pub const CLUSTER_LABEL: &str = "io.x-k8s.kind.cluster";
 /// The kindling binary under test.
 pub fn kindling() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
-    cmd.env_remove("KIND_CLUSTER_NAME").env_remove("KUBECONFIG").env("NO_COLOR", "1");
+    cmd.env_remove("KIND_CLUSTER_NAME")
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1");
     cmd
 }
 
 /// Runs a command and returns its output, with stdout/stderr as text.
 pub fn run(cmd: &mut Command) -> Run {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     Run::from(out)
 }
 
@@ -44,7 +51,11 @@ impl From<Output> for Run {
 impl Run {
     /// Panics with both streams unless the command succeeded.
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "command failed\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -54,13 +65,20 @@ impl Run {
 pub fn docker_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     let ok = *AVAILABLE.get_or_init(|| {
-        Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+        Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
     });
     if !ok {
         if std::env::var("KINDLING_E2E").as_deref() == Ok("require") {
             panic!("KINDLING_E2E=require but no Docker engine answers (docker version failed)");
         }
-        eprintln!("skipping end-to-end test: no Docker engine answers (run the README's test command to run them)");
+        eprintln!(
+            "skipping end-to-end test: no Docker engine answers (run the README's test command to run them)"
+        );
     }
     ok
 }
@@ -75,10 +93,18 @@ pub fn standin_image() -> String {
     static IMAGE: OnceLock<String> = OnceLock::new();
     IMAGE
         .get_or_init(|| {
-            let out = Command::new(repo_root().join("tests/standin/build")).stderr(Stdio::inherit()).output().expect("cannot run tests/standin/build");
+            let out = Command::new(repo_root().join("tests/standin/build"))
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("cannot run tests/standin/build");
             assert!(out.status.success(), "tests/standin/build failed");
             let stdout = String::from_utf8_lossy(&out.stdout);
-            stdout.lines().last().expect("tests/standin/build printed no image reference").trim().to_string()
+            stdout
+                .lines()
+                .last()
+                .expect("tests/standin/build printed no image reference")
+                .trim()
+                .to_string()
         })
         .clone()
 }
@@ -88,9 +114,17 @@ pub fn haproxy_image() -> String {
     static IMAGE: OnceLock<String> = OnceLock::new();
     IMAGE
         .get_or_init(|| {
-            let out = Command::new(repo_root().join("images/haproxy/build")).stderr(Stdio::inherit()).output().expect("cannot run images/haproxy/build");
+            let out = Command::new(repo_root().join("images/haproxy/build"))
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("cannot run images/haproxy/build");
             assert!(out.status.success(), "images/haproxy/build failed");
-            String::from_utf8_lossy(&out.stdout).lines().last().expect("no image reference").trim().to_string()
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .expect("no image reference")
+                .trim()
+                .to_string()
         })
         .clone()
 }
@@ -99,7 +133,10 @@ pub fn haproxy_image() -> String {
 pub fn unique_name(what: &str) -> String {
     let mut bytes = [0u8; 3];
     getrandom::fill(&mut bytes).expect("random bytes");
-    format!("kt-{what}-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "kt-{what}-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// A cluster a test owns: deleted (with its kubeconfig dir) when dropped, pass or fail.
@@ -111,7 +148,10 @@ pub struct TestCluster {
 impl TestCluster {
     /// A new name and a private directory (kubeconfig, config files) for it.
     pub fn new(what: &str) -> Self {
-        TestCluster { name: unique_name(what), dir: tempfile::tempdir().expect("tempdir") }
+        TestCluster {
+            name: unique_name(what),
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     /// The private kubeconfig file every command of this test uses.
@@ -149,7 +189,10 @@ impl TestCluster {
 
 impl Drop for TestCluster {
     fn drop(&mut self) {
-        let _ = kindling().args(["delete", "cluster", "--name", &self.name, "--kubeconfig"]).arg(self.kubeconfig()).output();
+        let _ = kindling()
+            .args(["delete", "cluster", "--name", &self.name, "--kubeconfig"])
+            .arg(self.kubeconfig())
+            .output();
         // Belt and braces: remove anything still labelled with this cluster.
         for c in containers_of(&self.name) {
             let _ = Command::new("docker").args(["rm", "-f", "-v", &c]).output();
@@ -160,10 +203,20 @@ impl Drop for TestCluster {
 /// Container names with `io.x-k8s.kind.cluster=<name>`, stopped ones included.
 pub fn containers_of(name: &str) -> Vec<String> {
     let out = Command::new("docker")
-        .args(["ps", "-a", "--filter", &format!("label={CLUSTER_LABEL}={name}"), "--format", "{{.Names}}"])
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label={CLUSTER_LABEL}={name}"),
+            "--format",
+            "{{.Names}}",
+        ])
         .output()
         .expect("docker ps");
-    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     names.sort();
     names
 }
@@ -171,29 +224,60 @@ pub fn containers_of(name: &str) -> Vec<String> {
 /// Anonymous volumes still attached to nothing that were created by containers of `name`
 /// are impossible to find by label; this returns the volumes of the given containers instead.
 pub fn volumes_of(container: &str) -> Vec<String> {
-    let out = Command::new("docker").args(["inspect", "-f", "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}} {{end}}{{end}}", container]).output().expect("docker inspect");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "-f",
+            "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Name}} {{end}}{{end}}",
+            container,
+        ])
+        .output()
+        .expect("docker inspect");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether a Docker volume exists.
 pub fn volume_exists(name: &str) -> bool {
-    Command::new("docker").args(["volume", "inspect", name]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("docker")
+        .args(["volume", "inspect", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// `docker exec <node> <argv>`; panics on failure.
 pub fn node_exec(node: &str, argv: &[&str]) -> String {
     let out = run(Command::new("docker").arg("exec").arg(node).args(argv));
-    assert_eq!(out.code, 0, "docker exec {node} {argv:?} failed: {}", out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "docker exec {node} {argv:?} failed: {}",
+        out.stderr
+    );
     out.stdout
 }
 
 /// Every invocation the stand-in tools logged in a node, oldest first.
 pub fn standin_calls(node: &str) -> Vec<serde_json::Value> {
-    let out = run(Command::new("docker").args(["exec", node, "cat", "/var/log/kindling-standin/calls.jsonl"]));
+    let out = run(Command::new("docker").args([
+        "exec",
+        node,
+        "cat",
+        "/var/log/kindling-standin/calls.jsonl",
+    ]));
     if out.code != 0 {
         return Vec::new();
     }
-    out.stdout.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad stand-in log line {l:?}: {e}"))).collect()
+    out.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("bad stand-in log line {l:?}: {e}"))
+        })
+        .collect()
 }
 
 /// `tool argv...` of each stand-in call, for order assertions.
@@ -201,7 +285,10 @@ pub fn call_lines(calls: &[serde_json::Value]) -> Vec<String> {
     calls
         .iter()
         .map(|c| {
-            let argv: Vec<&str> = c["argv"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+            let argv: Vec<&str> = c["argv"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
             format!("{} {}", c["tool"].as_str().unwrap_or("?"), argv.join(" "))
         })
         .collect()
@@ -217,7 +304,11 @@ pub fn kubectl() -> Option<PathBuf> {
 
 /// Finds a program on PATH.
 pub fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    })
 }
 
 /// Reads a file to a string, panicking with its path.

@@ -1,0 +1,546 @@
+//! End-to-end: creating and deleting node containers with the stand-in node image (issues 2
+//! and 3): kind-identical containers, published ports, mounts, the privileged fallback, pulls
+//! from a real registry, atomic rollback on signals, concurrent creates and idempotent deletes.
+
+use crate::common::registry::{Registry, StallingProxy};
+use crate::common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+fn inspect(container: &str, format: &str) -> String {
+    run(Command::new("docker").args(["inspect", "-f", format, container]))
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
+}
+
+/// Waits (bounded) for a condition that another process makes true.
+fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn node_boots_to_running_and_is_listed() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("node");
+    c.create(&[]).ok();
+    let node = format!("{}-control-plane", c.name);
+    // systemd in the node reached "running" (not starting/degraded).
+    assert_eq!(
+        node_exec(&node, &["systemctl", "is-system-running"]).trim(),
+        "running"
+    );
+    let out = run(&mut c.kindling(&["get", "nodes", "--name", &c.name])).ok();
+    assert_eq!(out.stdout, format!("{node}\n"));
+    let out = run(&mut c.kindling(&["get", "clusters"])).ok();
+    assert!(out.stdout.lines().any(|l| l == c.name), "{}", out.stdout);
+    // KIND_CLUSTER_NAME selects the cluster when --name is absent.
+    let out = run(c
+        .kindling(&["get", "nodes"])
+        .env("KIND_CLUSTER_NAME", &c.name))
+    .ok();
+    assert_eq!(out.stdout, format!("{node}\n"));
+    let out = run(&mut c.kindling(&["get", "nodes", "--name", "kt-no-such-cluster"])).ok();
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("No kind nodes found for cluster \"kt-no-such-cluster\"."),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn single_node_container_is_set_up_like_kinds() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("one");
+    let out = c.create(&[]).ok();
+    let node = format!("{}-control-plane", c.name);
+    assert_eq!(c.containers(), vec![node.clone()]);
+    assert_eq!(inspect(&node, "{{.Config.Hostname}}"), node);
+    assert_eq!(
+        inspect(&node, "{{index .Config.Labels \"io.x-k8s.kind.cluster\"}}"),
+        c.name
+    );
+    assert_eq!(
+        inspect(&node, "{{index .Config.Labels \"io.x-k8s.kind.role\"}}"),
+        "control-plane"
+    );
+    assert_eq!(
+        inspect(
+            &node,
+            "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"
+        ),
+        "on-failure:1"
+    );
+    assert_eq!(
+        inspect(&node, "{{json .HostConfig.Tmpfs}}"),
+        r#"{"/run":"","/tmp":""}"#
+    );
+    assert_eq!(inspect(&node, "{{.HostConfig.NetworkMode}}"), "kind");
+    assert!(
+        inspect(&node, "{{json .Config.Env}}").contains("KUBECONFIG=/etc/kubernetes/admin.conf")
+    );
+    assert!(inspect(&node, "{{json .HostConfig.Binds}}").contains("/lib/modules:/lib/modules:ro"));
+    let var_volume = volumes_of(&node);
+    assert_eq!(var_volume.len(), 1, "one anonymous /var volume");
+    assert_eq!(
+        inspect(
+            &node,
+            "{{range .Mounts}}{{if eq .Type \"volume\"}}{{.Destination}}{{end}}{{end}}"
+        ),
+        "/var"
+    );
+    // The API server is published on 127.0.0.1 at a port kindling chose.
+    let binding = inspect(
+        &node,
+        "{{range (index .NetworkSettings.Ports \"6443/tcp\")}}{{.HostIp}}:{{.HostPort}}{{end}}",
+    );
+    assert!(
+        binding.starts_with("127.0.0.1:") && !binding.ends_with(":0"),
+        "{binding}"
+    );
+    // Privileged where the engine allows it, the restricted fallback (with one warning) where not.
+    if inspect(&node, "{{.HostConfig.Privileged}}") == "true" {
+        assert_eq!(inspect(&node, "{{.HostConfig.CgroupnsMode}}"), "private");
+        assert!(!out.stderr.contains("refused --privileged"));
+    } else {
+        assert_eq!(
+            out.stderr
+                .matches("the Docker engine refused --privileged")
+                .count(),
+            1,
+            "{}",
+            out.stderr
+        );
+        let caps = inspect(&node, "{{json .HostConfig.CapAdd}}");
+        assert!(
+            caps.contains("CAP_SYS_ADMIN") && caps.contains("CAP_NET_ADMIN"),
+            "{caps}"
+        );
+        assert!(inspect(&node, "{{json .HostConfig.SecurityOpt}}").contains("seccomp=unconfined"));
+    }
+    // stdout carries nothing in text mode; status lines go to stderr in kind's order.
+    assert_eq!(out.stdout, "");
+    let order = [
+        "Creating cluster",
+        "Ensuring node image",
+        "Preparing nodes",
+        "Writing configuration",
+        "Starting control-plane",
+        "Installing CNI",
+        "Installing StorageClass",
+        "Set kubectl context to",
+    ];
+    let mut at = 0;
+    for step in order {
+        let pos = out.stderr[at..]
+            .find(step)
+            .unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{}", out.stderr));
+        at += pos;
+    }
+    // Delete removes the container and its volume, and is idempotent.
+    let del = run(&mut c.kindling(&["delete", "cluster", "--name", &c.name])).ok();
+    assert!(
+        del.stderr.contains(&format!("Deleted nodes: [\"{node}\"]")),
+        "{}",
+        del.stderr
+    );
+    assert!(c.containers().is_empty());
+    assert!(
+        !volume_exists(&var_volume[0]),
+        "the /var volume is removed with the node"
+    );
+    let again = run(&mut c.kindling(&["delete", "cluster", "--name", &c.name])).ok();
+    assert!(!again.stderr.contains("Deleted nodes"), "{}", again.stderr);
+}
+
+#[test]
+fn control_plane_and_three_workers() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("four");
+    let config = c.write_config("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n- role: worker\n- role: worker\n");
+    c.create(&["--config", config.to_str().unwrap()]).ok();
+    let expected: Vec<String> = ["control-plane", "worker", "worker2", "worker3"]
+        .iter()
+        .map(|s| format!("{}-{s}", c.name))
+        .collect();
+    assert_eq!(c.containers(), expected);
+    for node in &expected {
+        assert_eq!(inspect(node, "{{.State.Running}}"), "true", "{node}");
+        let role = if node.ends_with("control-plane") {
+            "control-plane"
+        } else {
+            "worker"
+        };
+        assert_eq!(
+            inspect(node, "{{index .Config.Labels \"io.x-k8s.kind.role\"}}"),
+            role
+        );
+    }
+    // Workers publish nothing.
+    assert_eq!(
+        inspect(&expected[1], "{{json .NetworkSettings.Ports}}"),
+        "{}"
+    );
+    let out = run(&mut c.kindling(&["delete", "clusters", &c.name, "kt-never-existed"])).ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "Deleted clusters: [\"{}\" \"kt-never-existed\"]",
+            c.name
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(c.containers().is_empty());
+}
+
+#[test]
+fn port_mappings_and_mounts_reach_the_node() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("ports");
+    let shared = c.dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("hello.txt"), "from the host\n").unwrap();
+    let config = c.write_config(&format!(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 8080\n    hostPort: 0\n    listenAddress: 127.0.0.1\n  extraMounts:\n  - hostPath: {}\n    containerPath: /shared\n    readOnly: true\n",
+        shared.display()
+    ));
+    c.create(&["--config", config.to_str().unwrap()]).ok();
+    let node = format!("{}-control-plane", c.name);
+    assert_eq!(
+        node_exec(&node, &["cat", "/shared/hello.txt"]),
+        "from the host\n"
+    );
+    let write = run(Command::new("docker").args(["exec", &node, "touch", "/shared/nope"]));
+    assert_ne!(write.code, 0, "the mount is read-only");
+    // Serve something on 8080 in the node and fetch it through the published host port.
+    node_exec(
+        &node,
+        &[
+            "sh",
+            "-c",
+            "mkdir -p /srv && echo served-by-node > /srv/index.html && (cd /srv && nohup python3 -m http.server 8080 >/dev/null 2>&1 &)",
+        ],
+    );
+    let port = inspect(
+        &node,
+        "{{range (index .NetworkSettings.Ports \"8080/tcp\")}}{{.HostPort}}{{end}}",
+    );
+    assert!(
+        port.parse::<u16>().is_ok_and(|p| p > 0),
+        "kindling picked a real port: {port:?}"
+    );
+    let mut body = String::new();
+    eventually("the node's web server", Duration::from_secs(20), || {
+        body = run(
+            Command::new("curl").args(["-fsS", &format!("http://127.0.0.1:{port}/index.html")])
+        )
+        .stdout;
+        body.contains("served-by-node")
+    });
+}
+
+#[test]
+fn create_over_an_existing_name_fails_and_leaves_it_intact() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("dup");
+    c.create(&[]).ok();
+    let node = format!("{}-control-plane", c.name);
+    let id_before = inspect(&node, "{{.Id}}");
+    let kubeconfig_before = read(&c.kubeconfig());
+    let out = c.create(&[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(&format!(
+            "node(s) already exist for a cluster with the name \"{}\"",
+            c.name
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        inspect(&node, "{{.Id}}"),
+        id_before,
+        "the existing node is untouched"
+    );
+    assert_eq!(inspect(&node, "{{.State.Running}}"), "true");
+    assert_eq!(
+        read(&c.kubeconfig()),
+        kubeconfig_before,
+        "its kubeconfig entry is untouched"
+    );
+}
+
+#[test]
+fn three_creates_at_once_share_one_kubeconfig() {
+    if !docker_available() {
+        return;
+    }
+    let clusters: Vec<TestCluster> = (0..3)
+        .map(|i| TestCluster::new(&format!("par{i}")))
+        .collect();
+    let shared = clusters[0].kubeconfig();
+    let image = standin_image();
+    let children: Vec<Child> = clusters
+        .iter()
+        .map(|c| {
+            kindling()
+                .args(["create", "cluster", "--name", &c.name, "--image", &image])
+                .env("KUBECONFIG", &shared)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        Run::from(child.wait_with_output().unwrap()).ok();
+    }
+    let kubeconfig = read(&shared);
+    for c in &clusters {
+        assert!(
+            kubeconfig.contains(&format!("name: kind-{}", c.name)),
+            "context for {} in:\n{kubeconfig}",
+            c.name
+        );
+        assert_eq!(c.containers().len(), 1);
+    }
+    let out = run(Command::new(kubectl().expect("kubectl"))
+        .args(["config", "get-contexts", "-o", "name"])
+        .env("KUBECONFIG", &shared))
+    .ok();
+    assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    for c in &clusters {
+        run(kindling()
+            .args(["delete", "cluster", "--name", &c.name])
+            .env("KUBECONFIG", &shared))
+        .ok();
+    }
+    assert!(!read(&shared).contains("kind-kt-"), "every entry removed");
+}
+
+/// Spawns `kindling create`, reads its stderr until `marker`, then lets `act` run.
+fn create_until(
+    c: &TestCluster,
+    extra: &[&str],
+    marker: &str,
+) -> (Child, BufReader<std::process::ChildStderr>, String) {
+    let mut args = vec!["create", "cluster", "--name", &c.name];
+    args.extend_from_slice(extra);
+    let mut child = c
+        .kindling(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap();
+        assert!(n > 0, "create ended before {marker:?}:\n{seen}");
+        seen.push_str(&line);
+        if line.contains(marker) {
+            return (child, reader, seen);
+        }
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    run(Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()])).ok();
+}
+
+fn finish(
+    mut child: Child,
+    mut reader: BufReader<std::process::ChildStderr>,
+    mut seen: String,
+) -> (i32, String) {
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    seen.push_str(&rest);
+    (child.wait().unwrap().code().unwrap_or(-1), seen)
+}
+
+fn assert_left_nothing(c: &TestCluster, volumes: &[String]) {
+    assert!(
+        c.containers().is_empty(),
+        "containers left: {:?}",
+        c.containers()
+    );
+    for v in volumes {
+        assert!(!volume_exists(v), "volume {v} left behind");
+    }
+    let kubeconfig = std::fs::read_to_string(c.kubeconfig()).unwrap_or_default();
+    assert!(
+        !kubeconfig.contains(&c.name),
+        "kubeconfig entry left:\n{kubeconfig}"
+    );
+}
+
+#[test]
+fn sigterm_while_nodes_start_removes_them() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("term-start");
+    let image = standin_image();
+    let config = c.write_config("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n");
+    let (child, reader, seen) = create_until(
+        &c,
+        &["--image", &image, "--config", config.to_str().unwrap()],
+        "Preparing nodes",
+    );
+    // Interrupt once the containers exist but before they have booted.
+    eventually("node containers", Duration::from_secs(30), || {
+        c.containers().len() == 2
+    });
+    let volumes: Vec<String> = c.containers().iter().flat_map(|n| volumes_of(n)).collect();
+    signal(&child, "TERM");
+    let (code, stderr) = finish(child, reader, seen);
+    assert_eq!(code, 143, "{stderr}");
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+    assert_left_nothing(&c, &volumes);
+}
+
+#[test]
+fn signals_after_nodes_are_up_remove_everything() {
+    if !docker_available() {
+        return;
+    }
+    for (sig, code) in [("INT", 130), ("TERM", 143)] {
+        let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
+        // The stand-in kubeadm hangs in init, so the signal certainly lands after the nodes are up.
+        let directives = c.dir.path().join("directives");
+        std::fs::write(&directives, "hang kubeadm init\n").unwrap();
+        let config = c.write_config(&format!(
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind/standin/directives\n",
+            directives.display()
+        ));
+        let image = standin_image();
+        let (child, reader, seen) = create_until(
+            &c,
+            &["--image", &image, "--config", config.to_str().unwrap()],
+            "Starting control-plane",
+        );
+        let node = format!("{}-control-plane", c.name);
+        eventually(
+            "kubeadm init to be running",
+            Duration::from_secs(30),
+            || {
+                call_lines(&standin_calls(&node))
+                    .iter()
+                    .any(|l| l.starts_with("kubeadm init"))
+            },
+        );
+        let volumes = volumes_of(&node);
+        assert_eq!(volumes.len(), 1);
+        signal(&child, sig);
+        let (exit, stderr) = finish(child, reader, seen);
+        assert_eq!(exit, code, "SIG{sig}:\n{stderr}");
+        assert!(stderr.contains(&format!("SIG{sig}")), "{stderr}");
+        assert_left_nothing(&c, &volumes);
+    }
+}
+
+/// Builds an image that must really be pulled: the stand-in plus a layer of random bytes.
+fn unique_image(tag: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut noise = vec![0u8; 4 << 20];
+    getrandom::fill(&mut noise).unwrap();
+    std::fs::write(dir.path().join("noise"), noise).unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {}\nCOPY noise /noise\n", standin_image()),
+    )
+    .unwrap();
+    run(Command::new("docker")
+        .args(["build", "-q", "-t", tag])
+        .arg(dir.path()))
+    .ok();
+    tag.to_string()
+}
+
+#[test]
+fn pulls_from_a_registry_and_sigint_during_pull_leaves_nothing() {
+    if !docker_available() {
+        return;
+    }
+    let registry = Registry::start();
+    let proxy = StallingProxy::start(registry.port);
+    let tag = unique_name("img");
+    let pushed = format!("127.0.0.1:{}/kindling/pulltest:{tag}", registry.port);
+    unique_image(&pushed);
+    run(Command::new("docker").args(["push", &pushed])).ok();
+    run(Command::new("docker").args(["rmi", &pushed])).ok();
+    // Interrupted pull: the proxy holds the blob downloads, so the pull is certainly running.
+    let via_proxy = format!("127.0.0.1:{}/kindling/pulltest:{tag}", proxy.port);
+    let c = TestCluster::new("pull-int");
+    let (child, reader, seen) = create_until(&c, &["--image", &via_proxy], "Ensuring node image");
+    eventually("a blob download to start", Duration::from_secs(60), || {
+        proxy.held_one.load(Ordering::SeqCst)
+    });
+    signal(&child, "INT");
+    let (code, stderr) = finish(child, reader, seen);
+    proxy.hold.store(false, Ordering::SeqCst);
+    assert_eq!(code, 130, "{stderr}");
+    assert!(
+        !stderr.contains("Preparing nodes"),
+        "interrupted during the pull:\n{stderr}"
+    );
+    assert_left_nothing(&c, &[]);
+    // A real pull through the registry, then a cluster from the pulled image.
+    let c = TestCluster::new("pull");
+    let out = c
+        .kindling(&["create", "cluster", "--name", &c.name, "--image", &pushed])
+        .output()
+        .unwrap();
+    let out = Run::from(out).ok();
+    assert!(
+        out.stderr.contains(&format!("Pulling {pushed}")),
+        "pull progress shown:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        inspect(&format!("{}-control-plane", c.name), "{{.Config.Image}}"),
+        pushed
+    );
+    drop(c);
+    // A missing image names the image and the registry's answer, and creates nothing.
+    let c = TestCluster::new("pull-missing");
+    let missing = format!("127.0.0.1:{}/kindling/absent:nope", registry.port);
+    let out = run(&mut c.kindling(&["create", "cluster", "--name", &c.name, "--image", &missing]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains(&format!("failed to pull image \"{missing}\"")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("manifest unknown") || out.stderr.contains("not found"),
+        "{}",
+        out.stderr
+    );
+    assert_left_nothing(&c, &[]);
+    for image in [pushed, via_proxy] {
+        let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    }
+}
