@@ -356,7 +356,10 @@ fn create_until(
     loop {
         let mut line = String::new();
         let n = reader.read_line(&mut line).unwrap();
-        assert!(n > 0, "create ended before {marker:?}:\n{seen}");
+        if n == 0 {
+            let status = child.wait();
+            panic!("create ended ({status:?}) before {marker:?}:\n{seen}");
+        }
         seen.push_str(&line);
         if line.contains(marker) {
             return (child, reader, seen);
