@@ -337,7 +337,9 @@ fn three_creates_at_once_share_one_kubeconfig() {
     assert!(!read(&shared).contains("kind-kt-"), "every entry removed");
 }
 
-/// Spawns `kindling create`, reads its stderr until `marker`, then lets `act` run.
+/// Spawns `kindling create` and reads its stderr until `marker`; the caller waits for it
+/// through `finish`.
+#[allow(clippy::zombie_processes)]
 fn create_until(
     c: &TestCluster,
     extra: &[&str],
