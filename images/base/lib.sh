@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the registry-free image builds (images/base/build, images/haproxy/build):
 # sourced, not run. Everything here logs to stderr; stdout is kept for the image reference.
 
@@ -15,7 +16,7 @@ die() {
 # the content, name and executable bit of every file below them.
 inputs_hash() {
   (
-    cd "$KINDLING_REPO"
+    cd "$KINDLING_REPO" || exit 1
     find "$@" -type f ! -name '*.md' ! -name '*.swp' ! -name '*~' -print0 | LC_ALL=C sort -z |
       while IFS= read -r -d '' f; do
         printf '%s %s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$([[ -x "$f" ]] && echo x || echo -)" "$f"

@@ -16,8 +16,9 @@ if [[ -s "$root/cgroup.procs" ]]; then
 fi
 
 enable_all() {
-  local dir=$1 c
-  for c in $(cat "$dir/cgroup.controllers"); do
+  local dir=$1 c controllers
+  read -ra controllers <"$dir/cgroup.controllers"
+  for c in "${controllers[@]}"; do
     echo "+$c" >"$dir/cgroup.subtree_control"
   done
 }
