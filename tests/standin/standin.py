@@ -25,6 +25,8 @@ import time
 import yaml
 
 CALLS_LOG = "/var/log/kindling-standin/calls.jsonl"
+# One line per finished invocation (start, end, exit code), so tests can check what overlapped.
+EXITS_LOG = "/var/log/kindling-standin/exits.jsonl"
 DIRECTIVES_FILE = "/kind/standin/directives"
 DIRECTIVES_ENV = "KINDLING_STANDIN_DIRECTIVES"
 VERSION_FILE = "/kind/version"
@@ -58,18 +60,34 @@ def err(*lines):
 
 
 def log_call(tool, argv, stdin, files):
-    """Appends one JSON line; a single write under an exclusive lock keeps lines whole."""
-    record = {
+    """Appends one JSON line to the call log."""
+    append_record(CALLS_LOG, {
         "tool": tool,
         "argv": argv,
         "stdin": stdin,
         "files": files,
         "node": hostname(),
         "time_ms": int(time.time() * 1000),
-    }
+    })
+
+
+def log_exit(tool, argv, code, start_ms):
+    """Appends one JSON line to the exit log when an invocation returns."""
+    append_record(EXITS_LOG, {
+        "tool": tool,
+        "argv": argv,
+        "exit_code": code,
+        "node": hostname(),
+        "start_ms": start_ms,
+        "end_ms": int(time.time() * 1000),
+    })
+
+
+def append_record(path, record):
+    """A single write under an exclusive lock keeps lines whole."""
     line = (json.dumps(record) + "\n").encode()
-    os.makedirs(os.path.dirname(CALLS_LOG), exist_ok=True)
-    fd = os.open(CALLS_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.write(fd, line)
@@ -835,13 +853,20 @@ def main():
         words = [a for a in argv if not a.startswith("-")]
         if words and words[0] in ("create", "apply") and flag_value(argv, "-f", "--filename") == "-":
             stdin = sys.stdin.read()
+    start_ms = int(time.time() * 1000)
     log_call(tool, argv, stdin, collect_files(tool, argv))
-    notready = apply_directives(tool, argv)
-    if tool == "kubeadm":
-        return kubeadm(argv)
-    if tool == "kubectl":
-        return kubectl(argv, stdin, notready)
-    return kubelet(argv)
+    code = 1
+    try:
+        notready = apply_directives(tool, argv)
+        if tool == "kubeadm":
+            code = kubeadm(argv)
+        elif tool == "kubectl":
+            code = kubectl(argv, stdin, notready)
+        else:
+            code = kubelet(argv)
+    finally:
+        log_exit(tool, argv, code, start_ms)
+    return code
 
 
 if __name__ == "__main__":

@@ -44,7 +44,9 @@ defaults
   log global
   mode tcp
   option tcplog
-  timeout connect 5s
+  option redispatch
+  retries 3
+  timeout connect 1s
   timeout client 1h
   timeout server 1h
 frontend control-plane
