@@ -5,5 +5,6 @@ mod cli;
 mod common;
 mod e2e_bootstrap;
 mod e2e_ci;
+mod e2e_ha;
 mod e2e_provision;
 mod pki_peers;
