@@ -20,7 +20,8 @@ pub use lock::{KubeconfigLock, LockOptions};
 pub use merge::{merge, remove};
 pub use paths::KubeconfigPaths;
 pub use types::{
-    Cluster, Context, Kubeconfig, NamedCluster, NamedContext, NamedUser, kind_kubeconfig,
+    Cluster, Context, Kubeconfig, NamedCluster, NamedContext, NamedUser, OtherFields,
+    kind_kubeconfig,
 };
 
 use crate::yaml::YamlError;

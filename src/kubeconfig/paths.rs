@@ -176,7 +176,7 @@ mod tests {
         std::fs::write(&hidden, "").unwrap();
         let visible = dir.path().join("visible");
         std::fs::write(&visible, "").unwrap();
-        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0)).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         let env = join(&[&hidden, &visible]);
         let p = KubeconfigPaths::resolve(None, Some(&env), None);
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();

@@ -7,4 +7,5 @@ mod e2e_bootstrap;
 mod e2e_ci;
 mod e2e_ha;
 mod e2e_provision;
+mod kubeconfig_files;
 mod pki_peers;
