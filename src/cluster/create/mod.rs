@@ -4,24 +4,26 @@
 //! Order: images ∥ network ∥ CA generation → nodes → load balancer → configuration → init →
 //! (CNI → StorageClass) ∥ (control-plane joins → worker joins) → wait → kubeconfig.
 
+mod cni;
 mod config;
 mod export;
 mod images;
 mod init;
 mod join;
 pub mod loadbalancer;
-mod manifests;
+mod network;
 mod nodes;
+mod pki;
 pub mod plan;
+mod storage;
 mod wait;
 
 use crate::cluster::{CLUSTER_LABEL, DEFAULT_NETWORK};
 use crate::config::{Cluster, NodeRole};
 use crate::docker::{Engine, EngineInfo};
 use crate::kubeconfig::KubeconfigPaths;
-use crate::pki::{ClusterPki, KeyAlgorithm};
+use crate::pki::KeyAlgorithm;
 use crate::report::Reporter;
-use anyhow::Context as _;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -253,29 +255,11 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     );
 
     // Images, the network and the CAs do not depend on each other.
-    let t0 = Instant::now();
-    let key_algorithm = ctx.request.key_algorithm;
-    let pki_task = async move {
-        crate::util::blocking(move || ClusterPki::generate(key_algorithm))
-            .await
-            .context("failed to generate the cluster's certificate authorities")
-    };
-    let network_task = async {
-        let network = ctx
-            .engine
-            .ensure_network(DEFAULT_NETWORK)
-            .await
-            .context("failed to ensure docker network")?;
-        ctx.reporter
-            .debug(1, &format!("network {DEFAULT_NETWORK}: {network:?}"));
-        anyhow::Ok(())
-    };
     let (pki, (), ()) = tokio::try_join!(
-        pki_task,
-        network_task,
+        pki::generate(ctx),
+        network::ensure(ctx),
         images::ensure(ctx, &config, &plan_containers)
     )?;
-    ctx.record("Generating certificate authorities", t0.elapsed());
     let pki = Arc::new(pki);
 
     let host = host_facts(ctx, &plan_containers).await?;
@@ -315,15 +299,12 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     // so they run alongside the CNI and StorageClass installation.
     let addons = async {
         if !config.networking.disable_default_cni {
-            ctx.step(
-                "Installing CNI 🔌",
-                manifests::install_cni(ctx, &nodes, &kube),
-            )
-            .await?;
+            ctx.step("Installing CNI 🔌", cni::run(ctx, &nodes, &kube))
+                .await?;
         }
         ctx.step(
             "Installing StorageClass 💾",
-            manifests::install_storage(ctx, &nodes, &kube),
+            storage::run(ctx, &nodes, &kube),
         )
         .await
     };

@@ -1,0 +1,44 @@
+//! "Installing CNI": the node image's `/kind/manifests/default-cni.yaml`, templated and patched
+//! as kind does, applied with the control plane's kubectl (skipped with `disableDefaultCNI`).
+
+use super::config::Kube;
+use super::{Ctx, Node};
+use crate::cluster::manifests;
+use anyhow::Context as _;
+use bytes::Bytes;
+
+/// kubectl's flag pointing at the control plane's admin kubeconfig.
+pub(super) const ADMIN_KUBECONFIG: &str = "--kubeconfig=/etc/kubernetes/admin.conf";
+
+/// An argv from string slices.
+pub(super) fn argv(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+/// Applies `/kind/manifests/default-cni.yaml`, templated and patched as kind does.
+pub(super) async fn run(ctx: &Ctx, _nodes: &[Node], kube: &Kube) -> anyhow::Result<()> {
+    let manifest = ctx
+        .engine
+        .exec_ok(
+            &kube.bootstrap,
+            &argv(&["cat", "/kind/manifests/default-cni.yaml"]),
+            None,
+        )
+        .await
+        .context("failed to read CNI manifest")?;
+    let rendered = manifests::render_cni(
+        &manifest.stdout_text(),
+        &ctx.config.networking.pod_subnet,
+        &kube.endpoint,
+    )
+    .context("failed to read CNI manifest")?;
+    ctx.engine
+        .exec_ok(
+            &kube.bootstrap,
+            &argv(&["kubectl", "create", ADMIN_KUBECONFIG, "-f", "-"]),
+            Some(Bytes::from(rendered)),
+        )
+        .await
+        .context("failed to apply overlay network")?;
+    Ok(())
+}
