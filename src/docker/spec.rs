@@ -281,11 +281,13 @@ mod tests {
         let host = body.host_config.unwrap();
         assert_eq!(host.privileged, None);
         assert_eq!(host.cap_add.unwrap(), caps);
-        assert!(
-            host.security_opt
-                .unwrap()
-                .contains(&"systempaths=unconfined".to_string())
+        assert_eq!(
+            host.security_opt.unwrap(),
+            ["seccomp=unconfined", "apparmor=unconfined"]
         );
+        // The API form of the CLI's `systempaths=unconfined`: nothing masked or read-only.
+        assert_eq!(host.masked_paths, Some(vec![]));
+        assert_eq!(host.readonly_paths, Some(vec![]));
         assert_eq!(host.device_cgroup_rules.unwrap(), ["a *:* rwm"]);
         assert_eq!(host.cgroupns_mode, Some(HostConfigCgroupnsModeEnum::HOST));
         assert!(
