@@ -31,6 +31,7 @@ pub enum KeyAlgorithmArg {
     /// ECDSA P-256 (fast; kindling's default)
     EcdsaP256,
     /// RSA 2048 (kubeadm's default)
+    #[value(name = "rsa-2048")]
     Rsa2048,
 }
 

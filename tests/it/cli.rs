@@ -276,3 +276,22 @@ fn every_config_example_in_the_docs_is_valid() {
         "expected the docs to hold config examples, found {checked}"
     );
 }
+
+#[test]
+fn key_algorithm_accepts_the_documented_names() {
+    for value in ["ecdsa-p256", "rsa-2048"] {
+        let out =
+            run(kindling().args(["create", "cluster", "--dry-run", "--key-algorithm", value]));
+        assert_eq!(out.code, 0, "--key-algorithm {value}: {}", out.stderr);
+        let out = run(kindling()
+            .args(["create", "cluster", "--dry-run"])
+            .env("KINDLING_KEY_ALGORITHM", value));
+        assert_eq!(
+            out.code, 0,
+            "KINDLING_KEY_ALGORITHM={value}: {}",
+            out.stderr
+        );
+    }
+    let out = run(kindling().args(["create", "cluster", "--dry-run", "--key-algorithm", "dsa"]));
+    assert_eq!(out.code, 1);
+}

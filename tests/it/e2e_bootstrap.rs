@@ -546,3 +546,28 @@ fn real_node_image_when_available() {
     ])
     .ok();
 }
+
+#[test]
+fn rsa_keys_work_end_to_end() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("rsa");
+    c.create(&["--key-algorithm", "rsa-2048"]).ok();
+    let node = format!("{}-control-plane", c.name);
+    let key_type = node_exec(
+        &node,
+        &[
+            "sh",
+            "-c",
+            "openssl pkey -in /etc/kubernetes/pki/apiserver.key -noout -text | head -n1",
+        ],
+    );
+    assert!(key_type.contains("2048 bit"), "RSA-2048 key: {key_type}");
+    let out = run(Command::new(kubectl().expect("kubectl"))
+        .arg("--kubeconfig")
+        .arg(c.kubeconfig())
+        .args(["get", "--raw", "/standin/whoami"]))
+    .ok();
+    assert!(out.stdout.contains("kubernetes-admin"), "{}", out.stdout);
+}
