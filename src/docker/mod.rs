@@ -14,7 +14,7 @@ pub use error::{CommandError, DockerError};
 pub use exec::ExecOutput;
 pub use files::FileToWrite;
 pub use image::{ImageInfo, ImageRef};
-pub use network::NetworkOutcome;
+pub use network::{NetworkOutcome, ula_subnet};
 pub use spec::{ContainerSpec, PortPublish, Security};
 
 use std::time::Duration;

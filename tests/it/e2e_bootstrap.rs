@@ -6,19 +6,6 @@ use crate::common::*;
 use serde_json::Value;
 use std::process::Command;
 
-fn kubeadm_docs(call: &Value) -> Vec<Value> {
-    let text = call["files"]["/kind/kubeadm.conf"]
-        .as_str()
-        .expect("the kubeadm call names its config file");
-    kindling::yaml::documents(text).expect("the config kubeadm read is YAML")
-}
-
-fn doc<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| d["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} document"))
-}
-
 /// kubeletExtraArgs in either API shape (v1beta3 map, v1beta4 name/value list).
 fn kubelet_arg(registration: &Value, name: &str) -> String {
     let args = &registration["kubeletExtraArgs"];
@@ -31,19 +18,6 @@ fn kubelet_arg(registration: &Value, name: &str) -> String {
     } else {
         args[name].as_str().unwrap_or_default().to_string()
     }
-}
-
-fn container_ip(node: &str) -> String {
-    run(Command::new("docker").args([
-        "inspect",
-        "-f",
-        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-        node,
-    ]))
-    .ok()
-    .stdout
-    .trim()
-    .to_string()
 }
 
 /// `sha256:<hex>` of the SubjectPublicKeyInfo of the CA in the node, computed with openssl.
@@ -327,12 +301,7 @@ fn a_failing_kubeadm_rolls_back_and_shows_its_output() {
         return;
     }
     let c = TestCluster::new("kfail");
-    let directives = c.dir.path().join("directives");
-    std::fs::write(&directives, "fail kubeadm init\n").unwrap();
-    let config = c.write_config(&format!(
-        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind/standin/directives\n- role: worker\n",
-        directives.display()
-    ));
+    let config = c.config_with_directives("fail kubeadm init\n", "- role: worker\n");
     let out = c.create(&["--config", config.to_str().unwrap()]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
@@ -387,12 +356,7 @@ fn wait_reports_ready_or_warns_on_timeout() {
     );
     assert!(out.stderr.contains(" • Ready after "), "{}", out.stderr);
     let c = TestCluster::new("notready");
-    let directives = c.dir.path().join("directives");
-    std::fs::write(&directives, "notready\n").unwrap();
-    let config = c.write_config(&format!(
-        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind/standin/directives\n",
-        directives.display()
-    ));
+    let config = c.config_with_directives("notready\n", "");
     let out = c
         .create(&[
             "--config",
@@ -570,4 +534,41 @@ fn rsa_keys_work_end_to_end() {
         .args(["get", "--raw", "/standin/whoami"]))
     .ok();
     assert!(out.stdout.contains("kubernetes-admin"), "{}", out.stdout);
+}
+
+#[test]
+fn containerd_patches_are_applied_and_containerd_restarted() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("ctrd");
+    let config = c.write_config(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\ncontainerdConfigPatches:\n- |-\n  [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"registry.example:5000\"]\n    endpoint = [\"http://registry.example:5000\"]\nnodes:\n- role: control-plane\n- role: worker\n",
+    );
+    c.create(&["--config", config.to_str().unwrap()]).ok();
+    for node in [
+        format!("{}-control-plane", c.name),
+        format!("{}-worker", c.name),
+    ] {
+        let toml = node_exec(&node, &["cat", "/etc/containerd/config.toml"]);
+        assert!(
+            toml.contains("registry.example:5000") && toml.contains("http://registry.example:5000"),
+            "{node}:\n{toml}"
+        );
+        assert!(
+            toml.contains("SystemdCgroup = true"),
+            "the base config is kept:\n{toml}"
+        );
+        // containerd restarted with the patched file and still answers.
+        assert_eq!(
+            node_exec(&node, &["systemctl", "is-active", "containerd"]).trim(),
+            "active"
+        );
+        let dump = node_exec(&node, &["containerd", "config", "dump"]);
+        assert!(
+            dump.contains("registry.example:5000"),
+            "{node}: the running containerd sees the patch"
+        );
+        node_exec(&node, &["ctr", "version"]);
+    }
 }

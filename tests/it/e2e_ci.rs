@@ -65,15 +65,7 @@ fn images_logs_and_json_for_ci() {
     assert_eq!(nodes.len(), 3);
     for n in nodes {
         let name = n["name"].as_str().unwrap();
-        let ip = run(Command::new("docker").args([
-            "inspect",
-            "-f",
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-            name,
-        ]))
-        .ok()
-        .stdout;
-        assert_eq!(n["ipv4"], ip.trim(), "{name}");
+        assert_eq!(n["ipv4"], container_ip(name), "{name}");
         assert_eq!(
             n["role"],
             if name == cp {
@@ -187,6 +179,39 @@ fn images_logs_and_json_for_ci() {
         retag.stderr
     );
     assert!(images_in(&w2).contains(&format!("docker.io/{v2}")));
+
+    // Several images in one call: one export, each node gets what it lacks.
+    let (first, second) = (
+        format!("kindling-test/{}:multi-a", c.name),
+        format!("kindling-test/{}:multi-b", c.name),
+    );
+    let _cleanup_multi = RemoveImages(vec![first.clone(), second.clone()]);
+    build_image(&first, 16 << 10);
+    build_image(&second, 16 << 10);
+    let out = run(&mut c.kindling(&[
+        "load",
+        "docker-image",
+        &first,
+        &second,
+        &first,
+        "--name",
+        &c.name,
+    ]))
+    .ok();
+    assert_eq!(
+        out.stderr.matches("not yet present on node").count(),
+        6,
+        "two images, three nodes, duplicates ignored:\n{}",
+        out.stderr
+    );
+    for node in [&cp, &w1, &w2] {
+        let images = images_in(node);
+        assert!(
+            images.contains(&format!("docker.io/{first}"))
+                && images.contains(&format!("docker.io/{second}")),
+            "{node}: {images:?}"
+        );
+    }
 
     // --nodes limits the targets.
     let only = format!("kindling-test/{}:only-worker", c.name);

@@ -92,13 +92,6 @@ fn three_control_planes_and_two_workers_behind_haproxy() {
         "{}",
         out.stderr
     );
-    let inspect = |node: &str, f: &str| {
-        run(Command::new("docker").args(["inspect", "-f", f, node]))
-            .ok()
-            .stdout
-            .trim()
-            .to_string()
-    };
     assert_eq!(
         inspect(&lb, "{{index .Config.Labels \"io.x-k8s.kind.role\"}}"),
         "external-load-balancer"
@@ -201,26 +194,17 @@ fn three_control_planes_and_two_workers_behind_haproxy() {
             .into_iter()
             .find(|c| c["tool"] == "kubeadm")
             .unwrap();
-        let docs =
-            kindling::yaml::documents(join_call["files"]["/kind/kubeadm.conf"].as_str().unwrap())
-                .unwrap();
-        let cluster = docs
-            .iter()
-            .find(|d| d["kind"] == "ClusterConfiguration")
-            .unwrap();
-        let join = docs
-            .iter()
-            .find(|d| d["kind"] == "JoinConfiguration")
-            .unwrap();
+        let docs = kubeadm_docs(&join_call);
+        let (cluster, join) = (
+            doc(&docs, "ClusterConfiguration"),
+            doc(&docs, "JoinConfiguration"),
+        );
         assert_eq!(cluster["controlPlaneEndpoint"], format!("{lb}:6443"));
         assert_eq!(
             join["discovery"]["bootstrapToken"]["apiServerEndpoint"],
             format!("{lb}:6443")
         );
-        let ip = inspect(
-            node,
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-        );
+        let ip = container_ip(node);
         assert_eq!(
             join["controlPlane"]["localAPIEndpoint"]["advertiseAddress"],
             ip
@@ -232,6 +216,30 @@ fn three_control_planes_and_two_workers_behind_haproxy() {
     for cp in [&cp1, &cp2, &cp3] {
         assert!(cfg.contains(&format!("server {cp} {cp}:6443")), "{cfg}");
     }
+
+    // Images go to the Kubernetes nodes, never to the balancer.
+    let tag = format!("kindling-test/{}:ha", c.name);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("payload"), c.name.as_bytes()).unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nCOPY payload /payload\n",
+    )
+    .unwrap();
+    run(Command::new("docker")
+        .args(["build", "-q", "-t", &tag])
+        .arg(dir.path()))
+    .ok();
+    let load = run(&mut c.kindling(&["load", "docker-image", &tag, "--name", &c.name]));
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    let load = load.ok();
+    assert_eq!(
+        load.stderr.matches("not yet present on node").count(),
+        5,
+        "every node but the balancer:\n{}",
+        load.stderr
+    );
+    assert!(!load.stderr.contains(&lb), "{}", load.stderr);
 
     // Real forwarding: every control plane answers through the balancer's port ...
     let mut seen = BTreeSet::new();

@@ -7,24 +7,7 @@ use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
-
-fn inspect(container: &str, format: &str) -> String {
-    run(Command::new("docker").args(["inspect", "-f", format, container]))
-        .ok()
-        .stdout
-        .trim()
-        .to_string()
-}
-
-/// Waits (bounded) for a condition that another process makes true.
-fn eventually(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn node_boots_to_running_and_is_listed() {
@@ -433,12 +416,7 @@ fn signals_after_nodes_are_up_remove_everything() {
     for (sig, code) in [("INT", 130), ("TERM", 143)] {
         let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
         // The stand-in kubeadm hangs in init, so the signal certainly lands after the nodes are up.
-        let directives = c.dir.path().join("directives");
-        std::fs::write(&directives, "hang kubeadm init\n").unwrap();
-        let config = c.write_config(&format!(
-            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind/standin/directives\n",
-            directives.display()
-        ));
+        let config = c.config_with_directives("hang kubeadm init\n", "");
         let image = standin_image();
         let (child, reader, seen) = create_until(
             &c,
@@ -548,4 +526,45 @@ fn pulls_from_a_registry_and_sigint_during_pull_leaves_nothing() {
     for image in [pushed, via_proxy] {
         let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
     }
+}
+
+#[test]
+fn a_node_that_never_boots_is_named_with_its_log_and_rolled_back() {
+    if !docker_available() {
+        return;
+    }
+    // An image whose entrypoint prints a line and exits instead of starting systemd.
+    let tag = format!("kindling-test/noboot:{}", unique_name("img"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo this node cannot boot; exit 3\"]\n",
+            standin_image()
+        ),
+    )
+    .unwrap();
+    run(Command::new("docker")
+        .args(["build", "-q", "-t", &tag])
+        .arg(dir.path()))
+    .ok();
+    let c = TestCluster::new("noboot");
+    let out = run(&mut c.kindling(&["create", "cluster", "--name", &c.name, "--image", &tag]));
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let node = format!("{}-control-plane", c.name);
+    assert!(
+        out.stderr.contains(&format!(
+            "node \"{node}\" stopped before systemd reached its multi-user target"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("this node cannot boot"),
+        "the node's last log lines are shown:\n{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(" ✗ Preparing nodes"), "{}", out.stderr);
+    assert!(c.containers().is_empty());
 }

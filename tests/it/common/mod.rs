@@ -315,3 +315,61 @@ pub fn which(program: &str) -> Option<PathBuf> {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
+
+/// `docker inspect -f <format> <container>`, trimmed; panics when it fails.
+pub fn inspect(container: &str, format: &str) -> String {
+    run(Command::new("docker").args(["inspect", "-f", format, container]))
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
+}
+
+/// A container's IPv4 address on its network.
+pub fn container_ip(node: &str) -> String {
+    inspect(
+        node,
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+    )
+}
+
+/// Waits (bounded) for a condition that another process makes true.
+pub fn eventually(what: &str, timeout: std::time::Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The documents of the kubeadm config a stand-in kubeadm call read.
+pub fn kubeadm_docs(call: &serde_json::Value) -> Vec<serde_json::Value> {
+    let text = call["files"]["/kind/kubeadm.conf"]
+        .as_str()
+        .expect("the kubeadm call names its config file");
+    kindling::yaml::documents(text).expect("the config kubeadm read is YAML")
+}
+
+/// The document of a given kind among kubeadm's documents.
+pub fn doc<'a>(docs: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} document"))
+}
+
+impl TestCluster {
+    /// Writes a config whose first node is a control plane with the stand-in directives file
+    /// (`fail <prefix>`, `hang <prefix>`, `notready`) mounted; `more_nodes` are further list
+    /// entries (e.g. `"- role: worker\n"`).
+    pub fn config_with_directives(&self, directives: &str, more_nodes: &str) -> PathBuf {
+        let file = self.dir.path().join("directives");
+        std::fs::write(&file, directives).expect("write directives");
+        self.write_config(&format!(
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind/standin/directives\n{more_nodes}",
+            file.display()
+        ))
+    }
+}
