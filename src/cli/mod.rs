@@ -161,6 +161,12 @@ pub fn print_stdout(text: &str) {
     let _ = out.flush();
 }
 
+/// Writes text to stderr; a closed stderr is not an error (nothing could report it).
+fn print_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -216,7 +222,7 @@ fn report_error(out: &Output, err: &anyhow::Error) -> ExitCode {
     }
     if out.mode().verbosity >= 1 {
         let chain: Vec<String> = err.chain().map(|e| format!("  {e}")).collect();
-        eprintln!("Error chain:\n{}", chain.join("\n"));
+        print_stderr(&format!("Error chain:\n{}\n", chain.join("\n")));
     }
     ExitCode::from(EXIT_ERROR)
 }
@@ -230,7 +236,7 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             if !quiet {
-                eprint!("{}", err.render());
+                print_stderr(&err.render().to_string());
             }
             let out = Output::new(OutputMode {
                 quiet,
@@ -265,7 +271,7 @@ fn subcommand_required(path: &[&str]) -> anyhow::Result<()> {
             None => break,
         }
     }
-    eprint!("{}", cmd.render_help());
+    print_stderr(&cmd.render_help().to_string());
     anyhow::bail!("Subcommand is required")
 }
 
