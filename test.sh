@@ -11,7 +11,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "Debian packages"
 # debootstrap: registry-free image builds; etcd/openssl: real TLS peers; docker-registry: real pulls.
-packages=(debootstrap etcd-server etcd-client openssl docker-registry jq curl ca-certificates)
+packages=(debootstrap etcd-server etcd-client openssl docker-registry jq curl ca-certificates procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
