@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 const FRAMES: [&str; 15] = [
     "⠈⠁", "⠈⠑", "⠈⠱", "⠈⡱", "⢀⡱", "⢄⡱", "⢄⡱", "⢆⡱", "⢎⡱", "⢎⡰", "⢎⡠", "⢎⡀", "⢎⠁", "⠎⠁", "⠊⠁",
 ];
-/// In plain mode, progress lines for one transfer are printed at most this often.
+/// In plain mode, byte counts for one pull or transfer are printed at most this often.
 const PLAIN_PROGRESS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Whether stderr is a "smart terminal" by kind's rules (kind-facts §1.1).
@@ -42,28 +42,47 @@ pub struct OutputMode {
 /// The CLI's [`Reporter`]: owns the spinner and progress bars.
 pub struct Output {
     mode: OutputMode,
+    /// On a smart terminal every bar (the status spinner included) lives here, so they are
+    /// drawn together and log lines go above them.
+    multi: Option<MultiProgress>,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
     status: Option<(String, Option<ProgressBar>)>,
-    pulls: BTreeMap<String, PullDisplay>,
-    multi: Option<MultiProgress>,
-    transfers: BTreeMap<String, (Option<ProgressBar>, Instant)>,
+    pulls: BTreeMap<String, Pull>,
+    transfers: BTreeMap<String, Transfer>,
 }
 
-struct PullDisplay {
-    layers: BTreeMap<String, (Option<ProgressBar>, String, u64, u64)>,
-    total_bar: Option<ProgressBar>,
-    last_plain: Instant,
+/// One image being pulled: bytes per layer, and what has been shown of it.
+struct Pull {
+    /// layer id → (bar, last status, bytes downloaded, layer size)
+    layers: BTreeMap<String, Layer>,
+    total: Option<ProgressBar>,
+    last_plain: Option<Instant>,
+}
+
+struct Layer {
+    bar: Option<ProgressBar>,
+    status: String,
+    done: u64,
+    size: u64,
+}
+
+struct Transfer {
+    bar: Option<ProgressBar>,
+    last_plain: Option<Instant>,
 }
 
 impl Output {
     /// Creates the reporter for a mode.
     pub fn new(mode: OutputMode) -> Self {
+        let multi = (mode.smart && !mode.quiet)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Output {
             mode,
+            multi,
             state: Mutex::new(State::default()),
         }
     }
@@ -79,19 +98,21 @@ impl Output {
     }
 
     /// Writes one line to stderr, above any spinner or bars.
-    fn line(&self, state: &State, text: &str) {
+    fn line(&self, text: &str) {
         if self.mode.quiet {
             return;
         }
-        match (
-            &state.multi,
-            state.status.as_ref().and_then(|s| s.1.as_ref()),
-        ) {
-            (Some(multi), _) => {
-                let _ = multi.println(text);
+        self.line_always(text);
+    }
+
+    fn line_always(&self, text: &str) {
+        match &self.multi {
+            Some(multi) => {
+                if multi.println(text).is_err() {
+                    eprintln_safe(text);
+                }
             }
-            (None, Some(bar)) => bar.suspend(|| eprintln_safe(text)),
-            _ => eprintln_safe(text),
+            None => eprintln_safe(text),
         }
     }
 
@@ -103,29 +124,32 @@ impl Output {
         }
     }
 
-    fn multi(&self, state: &mut State) -> MultiProgress {
-        state
-            .multi
-            .get_or_insert_with(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
-            .clone()
+    fn bar(&self, bar: ProgressBar, template: &str) -> Option<ProgressBar> {
+        let multi = self.multi.as_ref()?;
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Some(multi.add(bar))
+    }
+
+    fn finish(&self, bar: &ProgressBar) {
+        bar.finish_and_clear();
+        if let Some(multi) = &self.multi {
+            multi.remove(bar);
+        }
     }
 
     /// Prints an error the way kind does: `ERROR: <message>`, red word on a smart terminal.
+    /// Shown even in quiet mode (kindling's `--quiet` keeps errors).
     pub fn error(&self, message: &str) {
-        let state = self.lock();
         let label = self.paint("31", "ERROR");
-        // Errors are shown even in quiet mode (kindling's --quiet keeps errors).
-        let text = format!("{label}: {message}");
-        match state.status.as_ref().and_then(|s| s.1.as_ref()) {
-            Some(bar) => bar.suspend(|| eprintln_safe(&text)),
-            None => eprintln_safe(&text),
-        }
+        self.line_always(&format!("{label}: {message}"));
     }
 
     /// Prints the output of a failed command below an error (kind's `Command Output:` block).
     pub fn command_output(&self, output: &str) {
         let label = self.paint("31", "Command Output");
-        eprintln_safe(&format!("\n{label}: {output}"));
+        self.line_always(&format!("\n{label}: {output}"));
     }
 }
 
@@ -150,57 +174,60 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Whether enough time passed since the last plain progress line.
+fn due(last: &mut Option<Instant>) -> bool {
+    if last.is_some_and(|t| t.elapsed() < PLAIN_PROGRESS_INTERVAL) {
+        return false;
+    }
+    *last = Some(Instant::now());
+    true
+}
+
 impl Reporter for Output {
     fn start(&self, title: &str) {
         self.end(true);
         if self.mode.quiet {
             return;
         }
-        let mut state = self.lock();
-        if self.mode.smart {
-            let bar = ProgressBar::new_spinner();
+        let bar = self.bar(ProgressBar::new_spinner(), "{spinner} {msg}");
+        if let Some(bar) = &bar {
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
                 bar.set_style(style.tick_strings(&[FRAMES.as_slice(), &[""]].concat()));
             }
             bar.set_message(format!("{title} "));
             bar.enable_steady_tick(Duration::from_millis(100));
-            state.status = Some((title.to_string(), Some(bar)));
         } else {
-            self.line(&state, &format!(" • {title}  ..."));
-            state.status = Some((title.to_string(), None));
+            self.line(&format!(" • {title}  ..."));
         }
+        self.lock().status = Some((title.to_string(), bar));
     }
 
     fn end(&self, ok: bool) {
-        let mut state = self.lock();
-        let Some((title, bar)) = state.status.take() else {
+        let Some((title, bar)) = self.lock().status.take() else {
             return;
         };
         if let Some(bar) = bar {
-            bar.finish_and_clear();
+            self.finish(&bar);
         }
         let mark = if ok {
             self.paint("32", "✓")
         } else {
             self.paint("31", "✗")
         };
-        self.line(&state, &format!(" {mark} {title}"));
+        self.line(&format!(" {mark} {title}"));
     }
 
     fn info(&self, message: &str) {
-        let state = self.lock();
-        self.line(&state, message);
+        self.line(message);
     }
 
     fn warn(&self, message: &str) {
-        let state = self.lock();
-        self.line(&state, &format!("WARNING: {message}"));
+        self.line(&format!("WARNING: {message}"));
     }
 
     fn debug(&self, level: u8, message: &str) {
         if i32::from(level) <= self.mode.verbosity {
-            let state = self.lock();
-            self.line(&state, &format!("DEBUG: {message}"));
+            self.line(&format!("DEBUG: {message}"));
         }
     }
 
@@ -208,102 +235,96 @@ impl Reporter for Output {
         if self.mode.quiet {
             return;
         }
-        let mut state = self.lock();
-        let multi = self.mode.smart.then(|| self.multi(&mut state));
-        let mut printed = Vec::new();
+        let mut lines = Vec::new();
         {
-            let display = state
-                .pulls
-                .entry(p.image.clone())
-                .or_insert_with(|| PullDisplay {
-                    layers: BTreeMap::new(),
-                    total_bar: multi.as_ref().map(|m| {
-                        let bar = m.add(ProgressBar::new(0));
-                        if let Ok(style) = ProgressStyle::with_template(
-                            "  {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-                        ) {
-                            bar.set_style(style.progress_chars("=> "));
-                        }
-                        bar.set_message(format!("pulling {}", p.image));
-                        bar
-                    }),
-                    last_plain: Instant::now() - PLAIN_PROGRESS_INTERVAL,
-                });
-            if p.layer.is_empty() || p.layer == ImageTag::of(&p.image) {
-                printed.push(format!("Pulling {}: {}", p.image, p.status));
-            } else {
-                let entry = display.layers.entry(p.layer.clone()).or_insert_with(|| {
-                    let bar = multi.as_ref().map(|m| {
-                        let bar = m.insert_from_back(1, ProgressBar::new(0));
-                        if let Ok(style) = ProgressStyle::with_template(
-                            "    {prefix} {msg:<16} {bytes}/{total_bytes}",
-                        ) {
-                            bar.set_style(style);
-                        }
-                        bar.set_prefix(p.layer.clone());
-                        bar
-                    });
-                    (bar, String::new(), 0, 0)
-                });
-                let status_changed = entry.1 != p.status;
-                entry.1 = p.status.clone();
-                // Only the download phase counts towards bytes; extraction re-reads the same data.
-                if p.status == "Downloading" {
-                    if let Some(total) = p.total {
-                        entry.3 = total;
-                    }
-                    if let Some(current) = p.current {
-                        entry.2 = current;
-                    }
-                } else if matches!(
-                    p.status.as_str(),
-                    "Download complete" | "Pull complete" | "Already exists"
-                ) {
-                    entry.2 = entry.3;
+            let mut state = self.lock();
+            let pull = state.pulls.entry(p.image.clone()).or_insert_with(|| Pull {
+                layers: BTreeMap::new(),
+                total: None,
+                last_plain: None,
+            });
+            let image_level = p.layer.is_empty() || !p.status_is_layer();
+            if image_level {
+                // "Pulling from …", "Digest: …", "Status: …": worth a line only without bars.
+                if self.multi.is_none() {
+                    lines.push(format!("Pulling {}: {}", p.image, p.status));
                 }
-                if let Some(bar) = &entry.0 {
-                    bar.set_length(entry.3);
-                    bar.set_position(entry.2);
+            } else {
+                let layer = pull.layers.entry(p.layer.clone()).or_insert_with(|| Layer {
+                    bar: self.bar(
+                        ProgressBar::new(0).with_prefix(p.layer.clone()),
+                        "    {prefix} {msg:<18} {bytes:>9}/{total_bytes:<9}",
+                    ),
+                    status: String::new(),
+                    done: 0,
+                    size: 0,
+                });
+                let changed = layer.status != p.status;
+                layer.status = p.status.clone();
+                // Only the download phase counts; extraction re-reads the same bytes.
+                if p.status == "Downloading" {
+                    layer.size = p.total.unwrap_or(layer.size);
+                    layer.done = p.current.unwrap_or(layer.done);
+                } else if matches!(p.status.as_str(), "Download complete" | "Pull complete") {
+                    layer.done = layer.size;
+                }
+                if let Some(bar) = &layer.bar {
+                    bar.set_length(layer.size);
+                    bar.set_position(layer.done);
                     bar.set_message(p.status.clone());
-                    if p.status == "Pull complete" || p.status == "Already exists" {
-                        bar.finish_and_clear();
+                    if matches!(p.status.as_str(), "Pull complete" | "Already exists") {
+                        self.finish(bar);
                     }
-                } else if status_changed && p.status != "Downloading" && p.status != "Extracting" {
-                    printed.push(format!(
+                } else if changed && !matches!(p.status.as_str(), "Downloading" | "Extracting") {
+                    lines.push(format!(
                         "Pulling {}: layer {}: {}",
                         p.image, p.layer, p.status
                     ));
                 }
             }
-            let (done, total) = display
+            let (done, size) = pull
                 .layers
                 .values()
-                .fold((0, 0), |acc, l| (acc.0 + l.2, acc.1 + l.3));
-            if let Some(bar) = &display.total_bar {
-                bar.set_length(total);
-                bar.set_position(done);
-            } else if total > 0 && display.last_plain.elapsed() >= PLAIN_PROGRESS_INTERVAL {
-                display.last_plain = Instant::now();
-                printed.push(format!(
-                    "Pulling {}: {} of {} downloaded",
-                    p.image,
-                    human_bytes(done),
-                    human_bytes(total)
-                ));
-            }
-            if p.status.starts_with("Status:") || p.status.starts_with("Digest:") {
-                if let Some(bar) = display.total_bar.take() {
-                    bar.finish_and_clear();
+                .fold((0, 0), |(d, s), l| (d + l.done, s + l.size));
+            if size > 0 {
+                if self.multi.is_some() {
+                    let total = pull.total.get_or_insert_with(|| {
+                        let bar = self
+                            .bar(
+                                ProgressBar::new(size),
+                                "  {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                            )
+                            .unwrap_or_else(ProgressBar::hidden);
+                        bar.set_message(format!("pulling {}", p.image));
+                        bar
+                    });
+                    total.set_length(size);
+                    total.set_position(done);
+                } else if p.status == "Downloading" && due(&mut pull.last_plain) {
+                    lines.push(format!(
+                        "Pulling {}: {} of {} downloaded",
+                        p.image,
+                        human_bytes(done),
+                        human_bytes(size)
+                    ));
                 }
-                for (bar, ..) in display.layers.values() {
-                    if let Some(bar) = bar {
-                        bar.finish_and_clear();
+            }
+            if p.status.starts_with("Status:") {
+                // The pull is over: clear its bars.
+                if let Some(pull) = state.pulls.remove(&p.image) {
+                    for layer in pull.layers.values() {
+                        if let Some(bar) = &layer.bar {
+                            self.finish(bar);
+                        }
+                    }
+                    if let Some(bar) = &pull.total {
+                        self.finish(bar);
                     }
                 }
             }
         }
-        for text in printed {
-            self.line(&state, &text);
+        for text in lines {
+            self.line(&text);
         }
     }
 
@@ -311,56 +332,63 @@ impl Reporter for Output {
         if self.mode.quiet {
             return;
         }
-        let mut state = self.lock();
-        let multi = self.mode.smart.then(|| self.multi(&mut state));
-        let first = !state.transfers.contains_key(label);
-        let entry = state.transfers.entry(label.to_string()).or_insert_with(|| {
-            let bar = multi.map(|m| {
-                let bar = m.add(ProgressBar::new(total.unwrap_or(0)));
-                if let Ok(style) =
-                    ProgressStyle::with_template("  {msg} {bytes}/{total_bytes} {bytes_per_sec}")
-                {
-                    bar.set_style(style);
-                }
-                bar.set_message(label.to_string());
-                bar
-            });
-            (bar, Instant::now())
-        });
-        let finished = total.is_some_and(|t| done >= t);
         let mut text = None;
-        if let Some(bar) = &entry.0 {
-            if let Some(t) = total {
-                bar.set_length(t);
+        {
+            let mut state = self.lock();
+            let transfer = state
+                .transfers
+                .entry(label.to_string())
+                .or_insert_with(|| Transfer {
+                    bar: self.bar(
+                        ProgressBar::new(total.unwrap_or(0)).with_message(label.to_string()),
+                        "  {msg} {bytes}/{total_bytes} {bytes_per_sec}",
+                    ),
+                    last_plain: None,
+                });
+            let finished = total.is_some_and(|t| done >= t);
+            if let Some(bar) = &transfer.bar {
+                if let Some(t) = total {
+                    bar.set_length(t);
+                }
+                bar.set_position(done);
+                if finished {
+                    self.finish(bar);
+                }
+            } else if finished || due(&mut transfer.last_plain) {
+                text = Some(match total {
+                    Some(t) => format!("{label}: {} of {}", human_bytes(done), human_bytes(t)),
+                    None => format!("{label}: {}", human_bytes(done)),
+                });
             }
-            bar.set_position(done);
             if finished {
-                bar.finish_and_clear();
+                state.transfers.remove(label);
             }
-        } else if first || finished || entry.1.elapsed() >= PLAIN_PROGRESS_INTERVAL {
-            entry.1 = Instant::now();
-            text = Some(match total {
-                Some(t) => format!("{label}: {} of {}", human_bytes(done), human_bytes(t)),
-                None => format!("{label}: {}", human_bytes(done)),
-            });
-        }
-        if finished {
-            state.transfers.remove(label);
         }
         if let Some(text) = text {
-            self.line(&state, &text);
+            self.line(&text);
         }
     }
 }
 
-/// The engine reports image-level messages with the tag as "id"; recognise those.
-struct ImageTag;
+/// Pull events with these statuses are about one layer; the rest are about the image.
+trait LayerStatus {
+    fn status_is_layer(&self) -> bool;
+}
 
-impl ImageTag {
-    fn of(image: &str) -> String {
-        crate::docker::ImageRef::parse(image)
-            .tag
-            .unwrap_or_else(|| "latest".to_string())
+impl LayerStatus for PullProgress {
+    fn status_is_layer(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "Pulling fs layer"
+                | "Waiting"
+                | "Downloading"
+                | "Verifying Checksum"
+                | "Download complete"
+                | "Extracting"
+                | "Pull complete"
+                | "Already exists"
+                | "Retrying"
+        ) || self.status.starts_with("Retrying")
     }
 }
 
@@ -372,5 +400,27 @@ mod tests {
     fn human_sizes() {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(1_500_000), "1.5 MB");
+    }
+
+    #[test]
+    fn layer_and_image_events_are_told_apart() {
+        let event = |layer: &str, status: &str| PullProgress {
+            image: "i".into(),
+            layer: layer.into(),
+            status: status.into(),
+            current: None,
+            total: None,
+        };
+        assert!(event("abc", "Downloading").status_is_layer());
+        assert!(event("abc", "Already exists").status_is_layer());
+        assert!(!event("v1", "Pulling from k/pull").status_is_layer());
+        assert!(!event("", "Digest: sha256:00").status_is_layer());
+    }
+
+    #[test]
+    fn plain_progress_is_throttled() {
+        let mut last = None;
+        assert!(due(&mut last));
+        assert!(!due(&mut last));
     }
 }
