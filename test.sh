@@ -31,9 +31,10 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
 step "Test images (registry-free: debootstrap + docker import)"
-images/base/build | tail -n1
-tests/standin/build | tail -n1
-images/haproxy/build | tail -n1
+# debootstrap and chroot need root; later calls from the tests find the images up to date.
+as_root images/base/build | tail -n1
+as_root tests/standin/build | tail -n1
+as_root images/haproxy/build | tail -n1
 
 step "Tests"
 export KINDLING_E2E=require KINDLING_REQUIRE_PEERS=1
