@@ -30,6 +30,8 @@ pub trait Reporter: Send + Sync {
     fn debug(&self, level: u8, message: &str);
     /// Progress of an image pull.
     fn pull(&self, progress: &PullProgress);
+    /// A pull ended (done, failed or abandoned): clear whatever shows its progress.
+    fn pull_finished(&self, _image: &str) {}
     /// Progress of a byte transfer (image loading): `done` of `total` bytes, `total` if known.
     fn transfer(&self, _label: &str, _done: u64, _total: Option<u64>) {}
 }

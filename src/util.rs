@@ -61,7 +61,12 @@ pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
         total += value * seconds;
         rest = &rest[unit_len..];
     }
-    Ok(Duration::from_secs_f64(total))
+    // Go's durations are int64 nanoseconds: about 292 years at most.
+    const GO_MAX_SECONDS: f64 = 9_223_372_036.854_775;
+    if !(total.is_finite() && total <= GO_MAX_SECONDS) {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// Formats a duration like Go's `time.Duration.String()` (`1m0s`, `30s`, `1.5s`, `250ms`).
@@ -148,7 +153,16 @@ mod tests {
                 "{text}"
             );
         }
-        for bad in ["", "5", "-1s", "1x", "s", "1m-2s"] {
+        for bad in [
+            "",
+            "5",
+            "-1s",
+            "1x",
+            "s",
+            "1m-2s",
+            "3000000000000000h",
+            "99999999999999999999999h",
+        ] {
             assert!(parse_go_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(format_go_duration(Duration::from_secs(60)), "1m0s");

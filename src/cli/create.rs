@@ -1,7 +1,9 @@
 //! `kindling create cluster`.
 
 use super::{Ctx, Format, Interrupted, print_stdout, resolve_name};
-use crate::cluster::create::{self, Cancelled, CreateRequest, DEFAULT_LOAD_BALANCER_IMAGE, plan};
+use crate::cluster::create::{
+    self, Cancelled, Cleanup, CreateRequest, DEFAULT_LOAD_BALANCER_IMAGE, plan,
+};
 use crate::cluster::{DEFAULT_NETWORK, context_name};
 use crate::config::{self, Cluster};
 use crate::pki::KeyAlgorithm;
@@ -140,10 +142,14 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let engine = ctx.engine().await?;
     let cancel = CancellationToken::new();
     let signal = Arc::new(AtomicU8::new(0));
+    // Registered before anything is created, so no signal can arrive unhandled.
+    let handlers = SignalHandlers::install()?;
     let watcher = tokio::spawn(watch_signals(
+        handlers,
         cancel.clone(),
         signal.clone(),
         ctx.out.clone(),
+        args.retain,
     ));
     let reporter: Arc<dyn Reporter> = ctx.out.clone();
     let result = create::create(&engine, request, reporter, cancel).await;
@@ -151,13 +157,18 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let report = match result {
         Ok(report) => report,
         Err(e) if e.is::<Cancelled>() => {
+            let what = match e.downcast_ref::<Cancelled>().map(|c| &c.cleanup) {
+                Some(Cleanup::Retained) => "its nodes were kept because of --retain".to_string(),
+                Some(Cleanup::Incomplete(left)) => format!(
+                    "cleanup was incomplete ({left}); finish it with: kindling delete cluster --name {name}"
+                ),
+                _ => "everything this run made has been removed".to_string(),
+            };
             return Err(match signal.load(Ordering::SeqCst) {
                 15 => anyhow::Error::new(Interrupted::Sigterm),
                 _ => anyhow::Error::new(Interrupted::Sigint),
             }
-            .context(format!(
-                "cluster \"{name}\" was not created: everything this run made has been removed"
-            )));
+            .context(format!("cluster \"{name}\" was not created: {what}")));
         }
         Err(e) => return Err(e),
     };
@@ -178,34 +189,50 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// SIGINT and SIGTERM handlers (installing them replaces the default "terminate now").
+struct SignalHandlers {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl SignalHandlers {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let install = |kind: SignalKind| {
+            signal(kind).context("cannot install signal handlers, so Ctrl-C could not clean up")
+        };
+        Ok(SignalHandlers {
+            int: install(SignalKind::interrupt())?,
+            term: install(SignalKind::terminate())?,
+        })
+    }
+}
+
 /// Cancels the create on the first SIGINT or SIGTERM; later signals are ignored so the
 /// cleanup can finish (CI runners send SIGINT then SIGTERM before SIGKILL).
 async fn watch_signals(
+    mut handlers: SignalHandlers,
     cancel: CancellationToken,
     which: Arc<AtomicU8>,
     out: Arc<super::output::Output>,
+    retain: bool,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        out.warn("cannot install signal handlers: Ctrl-C will not clean up");
-        return;
-    };
     loop {
         let number = tokio::select! {
-            _ = int.recv() => 2,
-            _ = term.recv() => 15,
+            _ = handlers.int.recv() => 2,
+            _ = handlers.term.recv() => 15,
         };
         if which
             .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
             let name = if number == 2 { "SIGINT" } else { "SIGTERM" };
-            out.info(&format!(
-                "Received {name}: stopping and removing everything this create made ..."
-            ));
+            let then = if retain {
+                "keeping the nodes because of --retain"
+            } else {
+                "removing everything this create made"
+            };
+            out.info(&format!("Received {name}: stopping and {then} ..."));
             cancel.cancel();
         } else {
             out.info(

@@ -90,7 +90,11 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
             // kind deletes one after another and only logs failures; the exit code stays 0.
             for name in names {
                 match delete::delete_cluster(&engine, &name, &paths).await {
-                    Ok(_) => done.push(name),
+                    Ok(deleted) if deleted.kubeconfig_error.is_none() => done.push(name),
+                    Ok(deleted) => ctx.out.info(&format!(
+                        "failed to delete cluster \"{name}\": {}",
+                        deleted.kubeconfig_error.unwrap_or_default()
+                    )),
                     Err(e) => ctx
                         .out
                         .info(&format!("failed to delete cluster \"{name}\": {e:#}")),

@@ -139,9 +139,36 @@ impl Output {
         }
     }
 
+    /// Removes a pull's bars.
+    fn clear_pull(&self, state: &mut State, image: &str) {
+        if let Some(pull) = state.pulls.remove(image) {
+            for bar in pull
+                .layers
+                .values()
+                .filter_map(|l| l.bar.as_ref())
+                .chain(pull.total.as_ref())
+            {
+                self.finish(bar);
+            }
+        }
+    }
+
     /// Prints an error the way kind does: `ERROR: <message>`, red word on a smart terminal.
     /// Shown even in quiet mode (kindling's `--quiet` keeps errors).
     pub fn error(&self, message: &str) {
+        // Whatever was still showing progress (a pull cut short) is over now.
+        {
+            let mut state = self.lock();
+            let images: Vec<String> = state.pulls.keys().cloned().collect();
+            for image in images {
+                self.clear_pull(&mut state, &image);
+            }
+            for (_, transfer) in std::mem::take(&mut state.transfers) {
+                if let Some(bar) = transfer.bar {
+                    self.finish(&bar);
+                }
+            }
+        }
         let label = self.paint("31", "ERROR");
         self.line_always(&format!("{label}: {message}"));
     }
@@ -310,22 +337,17 @@ impl Reporter for Output {
                 }
             }
             if p.status.starts_with("Status:") {
-                // The pull is over: clear its bars.
-                if let Some(pull) = state.pulls.remove(&p.image) {
-                    for layer in pull.layers.values() {
-                        if let Some(bar) = &layer.bar {
-                            self.finish(bar);
-                        }
-                    }
-                    if let Some(bar) = &pull.total {
-                        self.finish(bar);
-                    }
-                }
+                self.clear_pull(&mut state, &p.image);
             }
         }
         for text in lines {
             self.line(&text);
         }
+    }
+
+    fn pull_finished(&self, image: &str) {
+        let mut state = self.lock();
+        self.clear_pull(&mut state, image);
     }
 
     fn transfer(&self, label: &str, done: u64, total: Option<u64>) {

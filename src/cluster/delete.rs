@@ -1,7 +1,7 @@
 //! Deleting a cluster: its containers (with their anonymous volumes) and its kubeconfig entries.
 //! Idempotent: a cluster that does not exist is deleted successfully. The network stays.
 
-use super::CLUSTER_LABEL;
+use super::{CLUSTER_LABEL, HELPER_LABEL};
 use crate::docker::Engine;
 use crate::kubeconfig::{self, KubeconfigPaths, LockOptions};
 use futures_util::future::join_all;
@@ -13,11 +13,14 @@ pub struct Deleted {
     pub nodes: Vec<String>,
     /// Kubeconfig files that had entries removed.
     pub kubeconfigs_changed: Vec<std::path::PathBuf>,
+    /// Why updating a kubeconfig file failed, if it did (the nodes are gone regardless).
+    pub kubeconfig_error: Option<String>,
 }
 
-/// Removes every container labelled with the cluster, then its kubeconfig entries in every
-/// kubeconfig file. Node removal failures are returned first; a kubeconfig failure is returned
-/// only after the nodes are gone (kind-facts §6).
+/// Removes every container labelled with the cluster, and its kubeconfig entries in every
+/// kubeconfig file. A node removal failure is an error; a kubeconfig failure is reported in
+/// [`Deleted::kubeconfig_error`] once the nodes are gone, so the caller can print the deleted
+/// nodes first and then fail (kind-facts §6).
 pub async fn delete_cluster(
     engine: &Engine,
     name: &str,
@@ -27,16 +30,32 @@ pub async fn delete_cluster(
         .list_containers(&format!("{CLUSTER_LABEL}={name}"))
         .await
         .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))?;
+    // Helper containers a killed create may have left (not nodes: not listed as deleted).
+    let helpers = engine
+        .list_containers(&format!("{HELPER_LABEL}={name}"))
+        .await
+        .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))?;
     let kubeconfig_result = remove_kubeconfig_entries(kubeconfig, name).await;
     let nodes: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
-    remove_containers(engine, &nodes)
+    let all: Vec<String> = nodes
+        .iter()
+        .cloned()
+        .chain(helpers.into_iter().map(|c| c.name))
+        .collect();
+    remove_containers(engine, &all)
         .await
         .map_err(|e| anyhow::anyhow!("failed to delete nodes: {e}"))?;
-    let kubeconfigs_changed =
-        kubeconfig_result.map_err(|e| anyhow::anyhow!("failed to update kubeconfig: {e}"))?;
+    let (kubeconfigs_changed, kubeconfig_error) = match kubeconfig_result {
+        Ok(changed) => (changed, None),
+        Err(e) => (
+            Vec::new(),
+            Some(format!("failed to update kubeconfig: {e}")),
+        ),
+    };
     Ok(Deleted {
         nodes,
         kubeconfigs_changed,
+        kubeconfig_error,
     })
 }
 

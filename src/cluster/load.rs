@@ -313,7 +313,17 @@ where
         let mut source = std::pin::pin!(source);
         let mut done = 0u64;
         while let Some(chunk) = source.next().await {
-            let chunk = chunk?;
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    // Fail every node's input rather than end it cleanly: a tar cut at an entry
+                    // boundary could otherwise be imported as if it were whole.
+                    for tx in &senders {
+                        let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    }
+                    return Err(anyhow::Error::new(e).context("failed to read the images"));
+                }
+            };
             done += chunk.len() as u64;
             for tx in &senders {
                 // A node whose import already failed has dropped its queue; its error comes later.
@@ -326,9 +336,20 @@ where
         drop(senders);
         anyhow::Ok(())
     };
-    let (pumped, imported) = tokio::join!(pump, try_join_all(imports));
-    imported?;
-    pumped.context("failed to read the images")?;
+    let imports = try_join_all(imports);
+    tokio::pin!(pump, imports);
+    // The first node that fails stops the stream for everyone; a broken source is reported as
+    // such, not as the nodes' truncated input.
+    tokio::select! {
+        pumped = &mut pump => {
+            pumped?;
+            imports.await?;
+        }
+        imported = &mut imports => {
+            imported?;
+            pump.await?;
+        }
+    }
     Ok(())
 }
 

@@ -129,23 +129,25 @@ async fn copy_var_log(engine: &Engine, node: &str, dir: &Path) -> Result<(), Str
         let entries = archive
             .entries()
             .map_err(|e| format!("{node}: reading /var/log: {e}"))?;
+        let mut links = Vec::new();
         for entry in entries {
             let mut entry = entry.map_err(|e| format!("{node}: reading /var/log: {e}"))?;
             let kind = entry.header().entry_type();
-            if !(kind.is_file() || kind.is_dir()) {
-                continue;
-            }
             let rel = entry
                 .path()
                 .map_err(|e| format!("{node}: bad path in /var/log: {e}"))?
                 .into_owned();
             // The archive is rooted at "./"; refuse anything that would escape the target.
-            if rel.components().any(|c| {
-                matches!(
-                    c,
-                    std::path::Component::ParentDir | std::path::Component::RootDir
-                )
-            }) {
+            if !inside(&rel) {
+                continue;
+            }
+            if kind.is_symlink() {
+                if let Ok(Some(to)) = entry.link_name() {
+                    links.push((rel, to.into_owned()));
+                }
+                continue;
+            }
+            if !(kind.is_file() || kind.is_dir()) {
                 continue;
             }
             let target = dir.join(&rel);
@@ -162,7 +164,75 @@ async fn copy_var_log(engine: &Engine, node: &str, dir: &Path) -> Result<(), Str
                     .map_err(|e| format!("failed to write {}: {e}", target.display()))?;
             }
         }
+        // Like kind's `tar -h`: a link to a file inside /var/log (such as
+        // containers/*.log → pods/…) becomes a copy of that file.
+        for (link, to) in links {
+            if let Some(source) = link_target(&link, &to).map(|t| dir.join(t))
+                && source.is_file()
+            {
+                let _ = std::fs::copy(&source, dir.join(&link));
+            }
+        }
         Ok(())
     })
     .await
+}
+
+/// A relative path that stays inside the directory it is joined to.
+fn inside(path: &Path) -> bool {
+    !path.components().any(|c| {
+        matches!(
+            c,
+            std::path::Component::ParentDir
+                | std::path::Component::RootDir
+                | std::path::Component::Prefix(_)
+        )
+    })
+}
+
+/// Where a symlink at `link` (relative to /var/log) pointing at `to` lands, relative to
+/// /var/log; `None` when it leaves /var/log.
+fn link_target(link: &Path, to: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let joined = match to.strip_prefix("/var/log") {
+        Ok(rest) => rest.to_path_buf(),
+        Err(_) if to.is_absolute() => return None,
+        Err(_) => link.parent().unwrap_or(Path::new("")).join(to),
+    };
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::Normal(p) => out.push(p),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlink_targets_inside_var_log() {
+        let t = |link: &str, to: &str| link_target(Path::new(link), Path::new(to));
+        assert_eq!(
+            t("containers/a.log", "/var/log/pods/ns_a/c/0.log"),
+            Some(PathBuf::from("pods/ns_a/c/0.log"))
+        );
+        assert_eq!(
+            t("containers/a.log", "../pods/x/0.log"),
+            Some(PathBuf::from("pods/x/0.log"))
+        );
+        assert_eq!(t("containers/a.log", "/etc/passwd"), None);
+        assert_eq!(t("a.log", "../../etc/passwd"), None);
+        assert!(inside(Path::new("./journal/x")));
+        assert!(!inside(Path::new("../x")));
+    }
 }

@@ -16,6 +16,9 @@ use crate::docker::{ContainerSummary, DockerError, Engine};
 pub const CLUSTER_LABEL: &str = "io.x-k8s.kind.cluster";
 /// Label with the container's role (`control-plane`, `worker`, `external-load-balancer`).
 pub const ROLE_LABEL: &str = "io.x-k8s.kind.role";
+/// Label on kindling's short-lived helper containers of a create (the capability probe); its
+/// value is the cluster name, so `delete cluster` finds them even after a SIGKILL.
+pub const HELPER_LABEL: &str = "io.x-k8s.kindling.helper-of";
 /// The API server's port inside a node.
 pub const API_SERVER_INTERNAL_PORT: u16 = 6443;
 /// Name of the Docker network shared by all clusters.

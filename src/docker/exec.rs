@@ -121,7 +121,7 @@ impl Engine {
                 message: "exec did not attach".into(),
             });
         };
-        let feeder = input.map(|stream| {
+        let mut feeder = input.map(|stream| {
             tokio::spawn(async move {
                 let mut stream = std::pin::pin!(stream);
                 while let Some(chunk) = stream.next().await {
@@ -131,8 +131,32 @@ impl Engine {
                 writer.shutdown().await
             })
         });
+        let input_failed = |message: String| DockerError::Api {
+            operation: op(),
+            status: None,
+            message,
+        };
         let mut out = ExecOutput::default();
-        while let Some(item) = output.next().await {
+        let mut fed: Option<std::io::Result<()>> = None;
+        loop {
+            let item = match feeder.as_mut().filter(|_| fed.is_none()) {
+                Some(task) => tokio::select! {
+                    item = output.next() => item,
+                    joined = task => {
+                        let result = joined.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                        // The input broke: stop here rather than leave the command waiting
+                        // for an end-of-input that will never come (dropping the connection
+                        // ends it).
+                        if let Err(e) = &result {
+                            return Err(input_failed(format!("sending input failed: {e}")));
+                        }
+                        fed = Some(result);
+                        continue;
+                    }
+                },
+                None => output.next().await,
+            };
+            let Some(item) = item else { break };
             match item.map_err(|e| DockerError::api(op(), e))? {
                 LogOutput::StdOut { message } | LogOutput::Console { message } => {
                     out.stdout.extend_from_slice(&message);
@@ -151,28 +175,13 @@ impl Engine {
             .await
             .map_err(|e| DockerError::api(op(), e))?;
         out.exit_code = inspect.exit_code.unwrap_or(-1);
-        if let Some(feeder) = feeder {
-            let fed = feeder.await;
-            // A command that fails early stops reading; its exit status is the real story then.
-            if out.exit_code == 0 {
-                match fed {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        return Err(DockerError::Api {
-                            operation: op(),
-                            status: None,
-                            message: format!("sending input failed: {e}"),
-                        });
-                    }
-                    Err(e) => {
-                        return Err(DockerError::Api {
-                            operation: op(),
-                            status: None,
-                            message: format!("input task failed: {e}"),
-                        });
-                    }
-                }
-            }
+        // The command is over; input still being written can only fail now.
+        if let Some(task) = feeder.take().filter(|t| !t.is_finished() && fed.is_none()) {
+            task.abort();
+        }
+        if let Some(Err(e)) = fed.filter(|_| out.exit_code == 0) {
+            // A command that fails early stops reading; only then is a write error expected.
+            return Err(input_failed(format!("sending input failed: {e}")));
         }
         Ok(out)
     }

@@ -110,8 +110,10 @@ impl Engine {
             .build();
         let image = reference.to_string();
         let op = format!("pull image \"{reference}\"");
+        // Same credentials `docker pull` would use; anonymous when there are none.
+        let credentials = super::auth::credentials_for(reference);
         self.client
-            .create_image(Some(options), None, None)
+            .create_image(Some(options), None, credentials)
             .map_err(move |e| DockerError::api(op.clone(), e))
             .map_ok(move |info| {
                 let detail = info.progress_detail.unwrap_or_default();

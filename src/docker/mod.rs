@@ -1,6 +1,7 @@
 //! The only module that talks to the Docker engine (through bollard). Callers see plain types:
 //! [`ContainerSpec`] in, names/addresses/bytes out, and [`DockerError`]s that name what failed.
 
+mod auth;
 mod container;
 mod error;
 mod exec;

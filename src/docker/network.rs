@@ -166,11 +166,23 @@ impl Engine {
             options: Some(options),
             ..Default::default()
         };
-        self.client
+        let created = self
+            .client
             .create_network(request)
             .await
-            .map(|_| ())
-            .map_err(|e| DockerError::api(format!("create network \"{name}\""), e))
+            .map_err(|e| DockerError::api(format!("create network \"{name}\""), e))?;
+        // API 1.41 accepts a second network with the same name and only warns; containers on
+        // an ambiguous name fail to start, so take ours back and report it like the error
+        // newer engines give.
+        if created.warning.contains("already exists") {
+            let _ = self.client.remove_network(&created.id).await;
+            return Err(DockerError::Api {
+                operation: format!("create network \"{name}\""),
+                status: Some(409),
+                message: format!("network with name {name} already exists"),
+            });
+        }
+        Ok(())
     }
 
     /// When racing creates made several networks with the same name, keep the one with the most

@@ -1,9 +1,10 @@
 //! kubeadm's kubeconfig files in `/etc/kubernetes` (pki-facts §2): which ones a node gets, the
 //! identity and server of each, and their YAML.
 
-use super::base64;
 use super::names::{control_plane_endpoint, local_endpoint};
 use super::{ControlPlaneRole, NodeCertInputs, PkiError};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 
 /// One kubeconfig kubeadm would write, before its client certificate exists.
@@ -102,7 +103,7 @@ pub(super) fn render(
             name: cluster_name,
             cluster: Some(Cluster {
                 server,
-                certificate_authority_data: base64::encode(ca_pem.as_bytes()),
+                certificate_authority_data: BASE64.encode(ca_pem.as_bytes()),
             }),
             context: None,
             user: None,
@@ -123,8 +124,8 @@ pub(super) fn render(
             cluster: None,
             context: None,
             user: Some(User {
-                client_certificate_data: base64::encode(cert_pem.as_bytes()),
-                client_key_data: base64::encode(key_pem.as_bytes()),
+                client_certificate_data: BASE64.encode(cert_pem.as_bytes()),
+                client_key_data: BASE64.encode(key_pem.as_bytes()),
             }),
         }],
     };

@@ -1,7 +1,6 @@
 //! The cluster's PKI, made by kindling instead of kubeadm: CAs, leaf certificates, the
 //! service-account key pair, kubeadm's kubeconfig files and the join material. Pure: no Docker.
 
-mod base64;
 mod cert;
 mod certlist;
 mod kubeconfig;

@@ -383,27 +383,12 @@ fn check_certificates(files: &BTreeMap<String, PkiFile>, version: &str, alg: Key
     assert_eq!(block.contents, key_spki(&pki("sa", "key")));
 }
 
-/// Decodes standard base64 (test-only, written from RFC 4648).
+/// Decodes standard base64.
 fn b64decode(text: &str) -> Vec<u8> {
-    let val = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("bad base64 {c}"),
-        }
-    };
-    let mut out = Vec::new();
-    for quad in text.as_bytes().chunks(4) {
-        let pad = quad.iter().filter(|c| **c == b'=').count();
-        let n = quad.iter().fold(0u32, |acc, c| {
-            acc << 6 | if *c == b'=' { 0 } else { val(*c) }
-        });
-        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("valid base64")
 }
 
 /// Checks one kubeconfig (pki-facts §2): layout, CA bytes, client cert identity and issuer.

@@ -572,3 +572,50 @@ fn containerd_patches_are_applied_and_containerd_restarted() {
         node_exec(&node, &["ctr", "version"]);
     }
 }
+
+#[test]
+fn a_failing_worker_join_is_shown_on_the_join_line() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("jfail");
+    let directives = c.dir.path().join("worker-directives");
+    std::fs::write(&directives, "fail kubeadm join\n").unwrap();
+    let config = c.write_config(&format!(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind/standin/directives\n",
+        directives.display()
+    ));
+    let out = c.create(&["--config", config.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(" ✓ Installing CNI 🔌"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(" ✓ Installing StorageClass 💾"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(" ✗ Joining worker nodes 🚜"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("failed to join node with kubeadm"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("standin: failing on request: kubeadm join"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        c.containers().is_empty(),
+        "rolled back: {:?}",
+        c.containers()
+    );
+}

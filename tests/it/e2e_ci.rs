@@ -312,7 +312,16 @@ fn images_logs_and_json_for_ci() {
         no_archive.stderr
     );
 
-    // export logs: the directory on stdout, kind's layout underneath.
+    // export logs: the directory on stdout, kind's layout underneath; links inside /var/log
+    // are followed like kind's `tar -h` (containers/*.log point into pods/).
+    node_exec(
+        &w1,
+        &[
+            "sh",
+            "-c",
+            "mkdir -p /var/log/pods/ns_p/c /var/log/containers && echo pod-log-line > /var/log/pods/ns_p/c/0.log && ln -sf /var/log/pods/ns_p/c/0.log /var/log/containers/p_ns_c.log",
+        ],
+    );
     let dir = c.dir.path().join("logs");
     let out =
         run(&mut c.kindling(&["export", "logs", dir.to_str().unwrap(), "--name", &c.name])).ok();
@@ -342,6 +351,13 @@ fn images_logs_and_json_for_ci() {
             read(&d.join("images.log")).contains(&qualified),
             "images.log lists the loaded image"
         );
+        if node == &w1 {
+            assert_eq!(
+                read(&d.join("containers/p_ns_c.log")),
+                "pod-log-line\n",
+                "a link into /var/log/pods is copied"
+            );
+        }
         // /var/log came along: the stand-in's call log lives there.
         assert!(read(&d.join("kindling-standin/calls.jsonl")).contains("\"tool\""));
     }

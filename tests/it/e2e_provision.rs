@@ -529,6 +529,46 @@ fn pulls_from_a_registry_and_sigint_during_pull_leaves_nothing() {
 }
 
 #[test]
+fn sigint_with_retain_keeps_the_nodes_and_says_so() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("retain");
+    let config = c.config_with_directives("hang kubeadm init\n", "");
+    let image = standin_image();
+    let (child, reader, seen) = create_until(
+        &c,
+        &[
+            "--image",
+            &image,
+            "--config",
+            config.to_str().unwrap(),
+            "--retain",
+        ],
+        "Starting control-plane",
+    );
+    let node = format!("{}-control-plane", c.name);
+    eventually(
+        "kubeadm init to be running",
+        Duration::from_secs(30),
+        || {
+            call_lines(&standin_calls(&node))
+                .iter()
+                .any(|l| l.starts_with("kubeadm init"))
+        },
+    );
+    signal(&child, "INT");
+    let (code, stderr) = finish(child, reader, seen);
+    assert_eq!(code, 130, "{stderr}");
+    assert!(
+        stderr.contains("its nodes were kept because of --retain"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("has been removed"), "{stderr}");
+    assert_eq!(c.containers(), vec![node], "--retain keeps the node");
+}
+
+#[test]
 fn a_node_that_never_boots_is_named_with_its_log_and_rolled_back() {
     if !docker_available() {
         return;

@@ -67,7 +67,9 @@ async fn ensure_image(
                 &format!("retrying pull of {image} (attempt {})", attempt + 1),
             );
         }
-        match pull_once(engine, image, &*reporter).await {
+        let pulled = pull_once(engine, image, &*reporter).await;
+        reporter.pull_finished(image);
+        match pulled {
             Ok(()) => return Ok(()),
             Err(e) => last = Some(e),
         }

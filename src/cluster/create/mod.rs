@@ -24,6 +24,7 @@ use crate::docker::{Engine, EngineInfo};
 use crate::kubeconfig::KubeconfigPaths;
 use crate::pki::KeyAlgorithm;
 use crate::report::Reporter;
+use futures_util::FutureExt as _;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -107,10 +108,24 @@ pub struct CreateReport {
     pub total_seconds: f64,
 }
 
+/// What happened to the containers a stopped create had made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cleanup {
+    /// Kept, because of `--retain`.
+    Retained,
+    /// All removed (containers, volumes, kubeconfig entry).
+    Removed,
+    /// Removal failed part-way; the message says what is left.
+    Incomplete(String),
+}
+
 /// The create was stopped by the cancellation token (a signal).
 #[derive(Debug, thiserror::Error)]
 #[error("cluster creation was interrupted")]
-pub struct Cancelled;
+pub struct Cancelled {
+    /// What became of what the run had made.
+    pub cleanup: Cleanup,
+}
 
 /// State shared by the steps that does not change while they run.
 pub(crate) struct Ctx {
@@ -200,9 +215,20 @@ pub async fn create(
         kubeconfig_written: Arc::new(Mutex::new(None)),
         timings: Mutex::new(Vec::new()),
     });
-    let outcome = tokio::select! {
-        result = run_steps(&ctx) => result,
-        () = cancel.cancelled() => Err(anyhow::Error::new(Cancelled)),
+    // A panic in a step is a bug, but it must still not leave containers behind.
+    let steps = std::panic::AssertUnwindSafe(run_steps(&ctx)).catch_unwind();
+    let (outcome, cancelled) = tokio::select! {
+        result = steps => match result {
+            Ok(result) => (result, false),
+            Err(panic) => {
+                reporter.end(false);
+                if !request.retain {
+                    let _ = rollback(&ctx).await;
+                }
+                std::panic::resume_unwind(panic);
+            }
+        },
+        () = cancel.cancelled() => (Err(anyhow::anyhow!("interrupted")), true),
     };
     match outcome {
         Ok(mut report) => {
@@ -217,14 +243,22 @@ pub async fn create(
         Err(err) => {
             // A step cut short by cancellation never ended its status line.
             reporter.end(false);
-            if request.retain {
+            let cleanup = if request.retain {
                 reporter.info(&format!(
                     "Keeping the nodes because of --retain; remove them with: kindling delete cluster --name {name}"
                 ));
+                Cleanup::Retained
             } else {
-                rollback(&ctx).await;
+                match rollback(&ctx).await {
+                    Ok(()) => Cleanup::Removed,
+                    Err(left) => Cleanup::Incomplete(left),
+                }
+            };
+            if cancelled {
+                Err(anyhow::Error::new(Cancelled { cleanup }))
+            } else {
+                Err(err)
             }
-            Err(err)
         }
     }
 }
@@ -308,9 +342,19 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         )
         .await
     };
-    let joins = join::run_all(ctx, &nodes, &kube);
-    let ((), join_outcome) = tokio::try_join!(addons, joins)?;
-    join_outcome.report(ctx);
+    let (phase_tx, phase_rx) = tokio::sync::watch::channel(join::Phase::Idle);
+    let joins = join::run_all(ctx, &nodes, &kube, phase_tx);
+    tokio::pin!(addons, joins);
+    let mut joined = None;
+    let addons_done = loop {
+        tokio::select! {
+            result = &mut addons => break result,
+            result = &mut joins, if joined.is_none() => joined = Some(result),
+        }
+    };
+    // An add-on failure wins; otherwise the joins' lines follow the add-ons', as in kind.
+    addons_done?;
+    join::show(ctx, joined, joins, phase_rx).await?;
 
     let ready = if ctx.request.wait > Duration::ZERO {
         Some(wait::run(ctx, &nodes, &kube).await?)
@@ -378,7 +422,8 @@ async fn host_facts(ctx: &Ctx, first_plan: &plan::Plan) -> anyhow::Result<plan::
 
 /// Removes every container this run created (found by its create-id label, so containers of
 /// any other cluster are never touched) and the kubeconfig entry it wrote, if any.
-async fn rollback(ctx: &Ctx) {
+async fn rollback(ctx: &Ctx) -> Result<(), String> {
+    let mut problems = Vec::new();
     // Let in-flight creates/starts finish so nothing appears after we look.
     ctx.tracker.close();
     ctx.tracker.wait().await;
@@ -386,13 +431,16 @@ async fn rollback(ctx: &Ctx) {
     match ctx.engine.list_containers(&label).await {
         Ok(containers) if !containers.is_empty() => {
             let names: Vec<String> = containers.into_iter().map(|c| c.name).collect();
-            ctx.reporter.info(&format!("Deleting the {} container(s) this create made ...", names.len()));
+            ctx.reporter.info(&format!(
+                "Deleting the {} container(s) this create made ...",
+                names.len()
+            ));
             if let Err(e) = crate::cluster::delete::remove_containers(&ctx.engine, &names).await {
-                ctx.reporter.warn(&format!("cleanup failed: {e}; finish it with: kindling delete cluster --name {}", ctx.name));
+                problems.push(format!("removing containers failed: {e}"));
             }
         }
         Ok(_) => {}
-        Err(e) => ctx.reporter.warn(&format!("cleanup could not list containers: {e}; finish it with: kindling delete cluster --name {}", ctx.name)),
+        Err(e) => problems.push(format!("listing this run's containers failed: {e}")),
     }
     let written = ctx
         .kubeconfig_written
@@ -410,10 +458,18 @@ async fn rollback(ctx: &Ctx) {
         })
         .await;
         if let Err(e) = removed {
-            ctx.reporter
-                .warn(&format!("could not remove the kubeconfig entry: {e}"));
+            problems.push(format!("removing the kubeconfig entry failed: {e}"));
         }
     }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let summary = problems.join("; ");
+    ctx.reporter.warn(&format!(
+        "cleanup incomplete: {summary}; finish it with: kindling delete cluster --name {}",
+        ctx.name
+    ));
+    Err(summary)
 }
 
 /// A random id for labels and temporary names.

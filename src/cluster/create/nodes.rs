@@ -4,6 +4,7 @@
 
 use super::plan::{CREATE_ID_LABEL, Plan, PlannedContainer};
 use super::{Ctx, Node};
+use crate::cluster::HELPER_LABEL;
 use crate::config::NodeRole;
 use crate::docker::{ContainerSpec, DockerError, Security};
 use anyhow::Context as _;
@@ -184,6 +185,8 @@ async fn probe_capabilities(ctx: &Ctx, image: &str) -> anyhow::Result<Vec<String
     ]);
     spec.labels
         .insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
+    spec.labels
+        .insert(HELPER_LABEL.to_string(), ctx.name.clone());
     let engine = ctx.engine.clone();
     let (code, log) = tracked(ctx, async move { engine.run_to_completion(&spec).await }).await?;
     let text = String::from_utf8_lossy(&log);
@@ -217,6 +220,8 @@ async fn known_capabilities(
         };
         spec.labels
             .insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
+        spec.labels
+            .insert(HELPER_LABEL.to_string(), ctx.name.clone());
         let engine = ctx.engine.clone();
         let created = tracked(ctx, async move {
             let result = engine.create_container(&spec).await;

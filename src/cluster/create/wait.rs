@@ -19,16 +19,25 @@ pub(super) async fn run(ctx: &Ctx, _nodes: &[Node], kube: &Kube) -> anyhow::Resu
     );
     ctx.reporter.start(&title);
     let start = Instant::now();
-    let deadline = start + wait;
+    // --wait is at most ~292 years (parsing caps it), but never let the addition overflow.
+    let deadline = start
+        .checked_add(wait)
+        .unwrap_or_else(|| start + Duration::from_secs(u32::MAX.into()));
     let argv = kubeadm::ready_command(kube.bootstrap_version());
     loop {
-        let ready = match ctx.engine.exec(&kube.bootstrap, &argv, None).await {
-            Ok(out) => out.exit_code == 0 && kubeadm::is_ready_output(&out.stdout_text()),
-            Err(e) => {
+        // A query that hangs must not outlive the deadline: the wait is bounded by --wait.
+        let query = tokio::time::timeout_at(
+            deadline.into(),
+            ctx.engine.exec(&kube.bootstrap, &argv, None),
+        );
+        let ready = match query.await {
+            Ok(Ok(out)) => out.exit_code == 0 && kubeadm::is_ready_output(&out.stdout_text()),
+            Ok(Err(e)) => {
                 ctx.reporter
                     .debug(1, &format!("readiness query failed: {e}"));
                 false
             }
+            Err(_) => false,
         };
         if ready {
             ctx.reporter.end(true);
