@@ -352,6 +352,30 @@ fn create_until(
     }
 }
 
+/// Starts a create whose stand-in `kubeadm init` hangs, and returns once init is running (so a
+/// signal certainly lands after the nodes are up), with the control plane's name.
+fn create_hung_in_init(
+    c: &TestCluster,
+    extra: &[&str],
+) -> (Child, BufReader<std::process::ChildStderr>, String, String) {
+    let config = c.config_with_directives("hang kubeadm init\n", "");
+    let image = standin_image();
+    let mut args = vec!["--image", &image, "--config", config.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (child, reader, seen) = create_until(c, &args, "Starting control-plane");
+    let node = format!("{}-control-plane", c.name);
+    eventually(
+        "kubeadm init to be running",
+        Duration::from_secs(30),
+        || {
+            call_lines(&standin_calls(&node))
+                .iter()
+                .any(|l| l.starts_with("kubeadm init"))
+        },
+    );
+    (child, reader, seen, node)
+}
+
 fn signal(child: &Child, sig: &str) {
     run(Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()])).ok();
 }
@@ -416,23 +440,7 @@ fn signals_after_nodes_are_up_remove_everything() {
     for (sig, code) in [("INT", 130), ("TERM", 143)] {
         let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
         // The stand-in kubeadm hangs in init, so the signal certainly lands after the nodes are up.
-        let config = c.config_with_directives("hang kubeadm init\n", "");
-        let image = standin_image();
-        let (child, reader, seen) = create_until(
-            &c,
-            &["--image", &image, "--config", config.to_str().unwrap()],
-            "Starting control-plane",
-        );
-        let node = format!("{}-control-plane", c.name);
-        eventually(
-            "kubeadm init to be running",
-            Duration::from_secs(30),
-            || {
-                call_lines(&standin_calls(&node))
-                    .iter()
-                    .any(|l| l.starts_with("kubeadm init"))
-            },
-        );
+        let (child, reader, seen, node) = create_hung_in_init(&c, &[]);
         let volumes = volumes_of(&node);
         assert_eq!(volumes.len(), 1);
         signal(&child, sig);
@@ -534,29 +542,7 @@ fn sigint_with_retain_keeps_the_nodes_and_says_so() {
         return;
     }
     let c = TestCluster::new("retain");
-    let config = c.config_with_directives("hang kubeadm init\n", "");
-    let image = standin_image();
-    let (child, reader, seen) = create_until(
-        &c,
-        &[
-            "--image",
-            &image,
-            "--config",
-            config.to_str().unwrap(),
-            "--retain",
-        ],
-        "Starting control-plane",
-    );
-    let node = format!("{}-control-plane", c.name);
-    eventually(
-        "kubeadm init to be running",
-        Duration::from_secs(30),
-        || {
-            call_lines(&standin_calls(&node))
-                .iter()
-                .any(|l| l.starts_with("kubeadm init"))
-        },
-    );
+    let (child, reader, seen, node) = create_hung_in_init(&c, &["--retain"]);
     signal(&child, "INT");
     let (code, stderr) = finish(child, reader, seen);
     assert_eq!(code, 130, "{stderr}");
