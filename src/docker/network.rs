@@ -20,6 +20,39 @@ pub enum NetworkOutcome {
 
 const MTU_OPTION: &str = "com.docker.network.driver.mtu";
 const ATTEMPTS: i32 = 5;
+/// How long a network another process is creating may take to become visible: 20 × 100 ms.
+const APPEAR_POLLS: u32 = 20;
+const APPEAR_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Takes this host's turn to create network `name` (a lock file in the temporary directory);
+/// `None` when no lock can be had (another user's file), in which case creation goes ahead and
+/// relies on the engine's answers and duplicate pruning.
+async fn host_lock(name: &str) -> Option<std::fs::File> {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("kindling-network-{safe}.lock"));
+    crate::util::blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .or_else(|_| std::fs::File::open(&path))
+            .ok()?;
+        file.lock().ok()?;
+        Some(file)
+    })
+    .await
+}
 
 /// The IPv6 ULA /64 kind derives from a network name: `fc00:` + bytes 2..8 of
 /// SHA-1(name ‖ attempt as little-endian i32).
@@ -49,6 +82,16 @@ fn is_pool_overlap(msg: &str) -> bool {
 impl Engine {
     /// Makes sure the bridge network `name` exists (kind-facts §3.2); never removes it.
     pub async fn ensure_network(&self, name: &str) -> Result<NetworkOutcome, DockerError> {
+        // Engines on API 1.41 accept a second network with the same name; kindling processes on
+        // this host take turns so at most one creates it.
+        let _turn = host_lock(name).await;
+        self.ensure_network_unlocked(name).await
+    }
+
+    /// What [`Engine::ensure_network`] does once it has this host's turn; on its own it relies
+    /// only on the engine's answers (for creators on other hosts sharing one engine): overlap
+    /// and duplicate-name answers, a grace period for networks being created, and pruning.
+    pub async fn ensure_network_unlocked(&self, name: &str) -> Result<NetworkOutcome, DockerError> {
         if !self.network_ids(name).await?.is_empty() {
             self.prune_duplicate_networks(name).await?;
             return Ok(NetworkOutcome::Existing);
@@ -80,8 +123,9 @@ impl Engine {
                     };
                 }
                 Err(e) if is_pool_overlap(&e.message()) => {
-                    // Another create may have won the race with the same subnet.
-                    if !self.network_ids(name).await?.is_empty() {
+                    // Another create may have won the race with the same subnet; its network can
+                    // take a moment to become visible, so look for a little while.
+                    if self.appears(name).await? {
                         self.prune_duplicate_networks(name).await?;
                         return Ok(NetworkOutcome::Existing);
                     }
@@ -133,6 +177,17 @@ impl Engine {
             .collect())
     }
 
+    /// Whether a network named `name` shows up within a short grace period.
+    async fn appears(&self, name: &str) -> Result<bool, DockerError> {
+        for _ in 0..APPEAR_POLLS {
+            if !self.network_ids(name).await?.is_empty() {
+                return Ok(true);
+            }
+            tokio::time::sleep(APPEAR_INTERVAL).await;
+        }
+        Ok(false)
+    }
+
     async fn bridge_mtu(&self) -> Option<String> {
         let bridge = self.client.inspect_network("bridge", None).await.ok()?;
         let mtu = bridge.options?.get(MTU_OPTION)?.clone();
@@ -166,22 +221,13 @@ impl Engine {
             options: Some(options),
             ..Default::default()
         };
-        let created = self
-            .client
+        // API 1.41 accepts a second network with the same name (it only warns); the caller's
+        // prune right after, with one rule for every racer, decides which network stays.
+        // Deleting "our" duplicate here instead could remove the one another racer's prune kept.
+        self.client
             .create_network(request)
             .await
             .map_err(|e| DockerError::api(format!("create network \"{name}\""), e))?;
-        // API 1.41 accepts a second network with the same name and only warns; containers on
-        // an ambiguous name fail to start, so take ours back and report it like the error
-        // newer engines give.
-        if created.warning.contains("already exists") {
-            let _ = self.client.remove_network(&created.id).await;
-            return Err(DockerError::Api {
-                operation: format!("create network \"{name}\""),
-                status: Some(409),
-                message: format!("network with name {name} already exists"),
-            });
-        }
         Ok(())
     }
 

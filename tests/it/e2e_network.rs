@@ -5,6 +5,17 @@ use std::process::Command;
 
 #[test]
 fn racing_network_creates_leave_one_network_like_kinds() {
+    race(false);
+}
+
+/// Without this host's lock, as when creators on several hosts share one engine: the engine's
+/// answers and pruning alone must still leave one network.
+#[test]
+fn racing_network_creates_without_the_host_lock_still_leave_one() {
+    race(true);
+}
+
+fn race(unlocked: bool) {
     if !docker_available() {
         return;
     }
@@ -33,7 +44,13 @@ fn racing_network_creates_leave_one_network_like_kinds() {
             .map(|_| {
                 let engine = engine.clone();
                 let name = name.clone();
-                tokio::spawn(async move { engine.ensure_network(&name).await })
+                tokio::spawn(async move {
+                    if unlocked {
+                        engine.ensure_network_unlocked(&name).await
+                    } else {
+                        engine.ensure_network(&name).await
+                    }
+                })
             })
             .collect();
         let mut outcomes = Vec::new();
