@@ -21,17 +21,17 @@ fn race(unlocked: bool) {
     }
     // A private name so the real `kind` network, used by other tests, is never touched.
     let name = unique_name("net");
+    /// Removes every network with the name, by id (a name shared by duplicates is ambiguous).
     struct RemoveNetwork(String);
     impl Drop for RemoveNetwork {
         fn drop(&mut self) {
-            for _ in 0..10 {
-                if Command::new("docker")
-                    .args(["network", "rm", &self.0])
-                    .output()
-                    .map(|o| !o.status.success())
-                    .unwrap_or(true)
-                {
-                    break;
+            let filter = format!("name=^{}$", self.0);
+            if let Ok(out) = Command::new("docker")
+                .args(["network", "ls", "-q", "--filter", &filter])
+                .output()
+            {
+                for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    let _ = Command::new("docker").args(["network", "rm", id]).output();
                 }
             }
         }
