@@ -43,9 +43,10 @@ cargo test --locked -- --test-threads="${KINDLING_TEST_THREADS:-4}"
 
 step "Nothing left behind"
 left=$(docker ps -a --filter label=io.x-k8s.kind.cluster --format '{{.Names}}')
-if [ -n "$left" ]; then
-  echo "ERROR: containers left behind by the tests:" >&2
-  echo "$left" >&2
+left_networks=$(docker network ls --filter 'name=^kt-' --format '{{.Name}}')
+if [ -n "$left" ] || [ -n "$left_networks" ]; then
+  echo "ERROR: left behind by the tests:" >&2
+  echo "$left $left_networks" >&2
   exit 1
 fi
 echo "all tests passed in $(( $(date +%s) - started ))s" >&2
