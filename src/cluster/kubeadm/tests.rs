@@ -15,35 +15,23 @@ fn version(v: &str) -> KubeVersion {
 
 /// A config as kind's defaulting leaves it: one control plane and one worker.
 fn cluster(ip_family: &str) -> Cluster {
-    let (address, pods, services) = match ip_family {
-        "ipv6" => ("::1", "fd00:10:244::/56", "fd00:10:96::/112"),
-        "dual" => (
-            "127.0.0.1",
-            "10.244.0.0/16,fd00:10:244::/56",
-            "10.96.0.0/16,fd00:10:96::/112",
-        ),
-        _ => ("127.0.0.1", "10.244.0.0/16", "10.96.0.0/16"),
-    };
     let node = |role: &str| Node {
         role: role.to_string(),
         image: "kindest/node:test".to_string(),
         ..Default::default()
     };
-    Cluster {
+    let mut cluster = Cluster {
         kind: "Cluster".into(),
         api_version: "kind.x-k8s.io/v1alpha4".into(),
-        name: "kind".into(),
         nodes: vec![node("control-plane"), node("worker")],
         networking: Networking {
             ip_family: ip_family.into(),
-            api_server_address: address.into(),
-            pod_subnet: pods.into(),
-            service_subnet: services.into(),
-            kube_proxy_mode: "iptables".into(),
             ..Default::default()
         },
         ..Default::default()
-    }
+    };
+    cluster.apply_defaults();
+    cluster
 }
 
 /// The patches of the snapshot matrix: a cluster-level merge patch adding API server SANs,
