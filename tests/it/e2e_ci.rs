@@ -328,7 +328,7 @@ fn images_logs_and_json_for_ci() {
     assert_eq!(out.stdout.trim(), dir.display().to_string());
     assert_eq!(
         read(&dir.join("kind-version.txt")).trim(),
-        run(&mut kindling().arg("version")).ok().stdout.trim(),
+        run(kindling().arg("version")).ok().stdout.trim(),
         "kind-version.txt holds what `version` prints"
     );
     let info: Value = serde_json::from_str(&read(&dir.join("docker-info.txt"))).unwrap();
