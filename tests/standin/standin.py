@@ -689,18 +689,21 @@ def kubeconfig_credentials(path):
             return base64.b64decode(entry[key + "-data"]).decode()
         if entry.get(key):
             return read_text(entry[key])
-        raise KubeadmError("standin: %s has no %s" % (path, key))
+        raise KeyError(key)
     try:
-        config = yaml.safe_load(read_text(path)) or {}
-        cluster = config["clusters"][0]["cluster"]
-        user = config["users"][0]["user"]
+        text = read_text(path)
     except OSError:
         raise KubeadmError("standin: %s is missing and the stand-in cannot generate kubeconfig "
                            "files" % path)
-    except (yaml.YAMLError, KeyError, IndexError, TypeError) as e:
-        raise KubeadmError("standin: %s is not a kubeconfig kubeadm could use: %s" % (path, e))
-    return (cluster.get("server", ""), data_or_file(cluster, "certificate-authority"),
-            data_or_file(user, "client-certificate"), data_or_file(user, "client-key"))
+    try:
+        config = yaml.safe_load(text) or {}
+        cluster = config["clusters"][0]["cluster"]
+        user = config["users"][0]["user"]
+        return (cluster.get("server", ""), data_or_file(cluster, "certificate-authority"),
+                data_or_file(user, "client-certificate"), data_or_file(user, "client-key"))
+    except (OSError, ValueError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
+        raise KubeadmError("standin: %s is not a kubeconfig the kubelet could use: %s: %s"
+                           % (path, type(e).__name__, e))
 
 
 def register_node(server, ca_pem, node, token=None, client=None):
@@ -954,6 +957,8 @@ def stored_nodes():
     nodes = []
     directory = os.path.join(APISERVER_STATE, "nodes")
     for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+        if name.startswith(".") or not name.endswith(".json"):
+            continue  # a registration being written
         node = read_state(os.path.join("nodes", name), None)
         if node:
             nodes.append(node)
@@ -1244,13 +1249,18 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         node["metadata"].update({"uid": "standin-node-" + node_name, "resourceVersion": "1",
                                  "creationTimestamp": rfc3339(time.time())})
+        # written aside, then linked into place: readers never see half a file, and a second
+        # registration of the same name finds the first (kube-apiserver's 409)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".tmp")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(node, f)
+            os.link(tmp, path)
         except FileExistsError:
             return self.status(409, "AlreadyExists", 'nodes "%s" already exists' % node_name,
                                {"name": node_name, "kind": "nodes"})
-        with os.fdopen(fd, "w") as f:
-            json.dump(node, f)
+        finally:
+            os.unlink(tmp)
         self.send_json(201, node)
 
     def do_PUT(self):
