@@ -1,10 +1,10 @@
 //! `kindling create cluster`.
 
 use super::{Ctx, Format, Interrupted, print_stdout, resolve_name};
+use crate::cluster::context_name;
 use crate::cluster::create::{
     self, Cancelled, Cleanup, CreateRequest, DEFAULT_LOAD_BALANCER_IMAGE, plan,
 };
-use crate::cluster::{DEFAULT_NETWORK, context_name};
 use crate::config::{self, Cluster};
 use crate::pki::KeyAlgorithm;
 use crate::report::Reporter;
@@ -138,6 +138,7 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         working_dir,
         host_env: host_env(),
         docker_config_proxies: docker_config_proxies(),
+        network_override: network_override(),
     };
     let engine = ctx.engine().await?;
     let cancel = CancellationToken::new();
@@ -242,6 +243,14 @@ async fn watch_signals(
     }
 }
 
+/// `KIND_EXPERIMENTAL_DOCKER_NETWORK`: a Docker network for the nodes instead of `kind` (kind
+/// reads it only when creating; an empty value is unset).
+fn network_override() -> Option<String> {
+    std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
 /// The host variables nodes may inherit (proxies, containerd snapshotter).
 fn host_env() -> BTreeMap<String, String> {
     std::env::vars()
@@ -319,11 +328,12 @@ fn print_plan(
         working_dir,
         ..Default::default()
     };
+    let network = network_override().unwrap_or_else(|| crate::cluster::DEFAULT_NETWORK.to_string());
     let planned = plan::plan(
         name,
         cfg,
         &host,
-        DEFAULT_NETWORK,
+        &network,
         &args.load_balancer_image,
         "dry-run",
     );
@@ -364,7 +374,7 @@ fn print_plan(
         .collect();
     let doc = PlanJson {
         name: name.to_string(),
-        network: DEFAULT_NETWORK.to_string(),
+        network,
         nodes,
     };
     if args.output == Format::Json {

@@ -38,14 +38,9 @@ pub struct LogsArgs {
     name: NameArg,
 }
 
-/// The version line kind writes to `kind-version.txt`.
+/// The version line kind writes to `kind-version.txt` (what `version` prints).
 pub fn version_line() -> String {
-    format!(
-        "kindling v{} {}/{}",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        super::go_arch(std::env::consts::ARCH)
-    )
+    super::version_line()
 }
 
 /// Runs an `export` subcommand.

@@ -9,6 +9,7 @@ mod load;
 pub mod output;
 
 use crate::docker::{CommandError, Engine};
+use crate::report::Reporter as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use output::{Output, OutputMode};
 use std::io::Write;
@@ -27,8 +28,15 @@ pub const EXIT_SIGTERM: u8 = 143;
 /// kindling creates and manages local Kubernetes clusters using Docker container 'nodes'.
 /// It is a drop-in replacement for kind.
 #[derive(Debug, Parser)]
-#[command(name = "kindling", version, disable_help_subcommand = true)]
+#[command(
+    name = "kindling",
+    disable_help_subcommand = true,
+    disable_version_flag = true
+)]
 struct Cli {
+    /// print kind's version line for the release kindling matches (`kind version 0.33.0`)
+    #[arg(short = 'V', long = "version")]
+    version: bool,
     /// info log verbosity, higher value produces more output
     #[arg(
         short = 'v',
@@ -77,8 +85,17 @@ enum Command {
         #[command(subcommand)]
         what: Option<load::LoadCommand>,
     },
-    /// Prints the kindling CLI version
-    Version,
+    /// Prints the kind CLI version kindling matches, and kindling's own
+    Version {
+        /// (kindling) print kindling's own version instead of kind's
+        #[arg(long)]
+        kindling: bool,
+    },
+    /// Help about any command
+    Help {
+        /// the command to show help for, e.g. `get nodes`
+        command: Vec<String>,
+    },
     /// Output shell completion code for the specified shell (bash, zsh, fish or powershell)
     Completion {
         /// The shell to generate completions for
@@ -141,6 +158,88 @@ pub enum Interrupted {
     Sigterm,
 }
 
+/// The kind release whose behaviour (and version output) kindling matches.
+pub const KIND_VERSION: &str = "0.33.0";
+
+/// kind's `version` line, `kind v0.33.0 kindling-vX.Y.Z linux/amd64`: kind puts its Go version
+/// third; kindling puts its own version there, as one word so tools splitting on spaces see
+/// the same four fields.
+pub fn version_line() -> String {
+    format!(
+        "kind v{KIND_VERSION} kindling-v{} {}",
+        env!("CARGO_PKG_VERSION"),
+        platform()
+    )
+}
+
+/// `GOOS/GOARCH` for this build, as kind prints them.
+fn platform() -> String {
+    format!(
+        "{}/{}",
+        go_os(std::env::consts::OS),
+        go_arch(std::env::consts::ARCH)
+    )
+}
+
+/// The `KIND_EXPERIMENTAL_PROVIDER` values kind knows besides `docker`.
+const OTHER_PROVIDERS: [&str; 4] = ["podman", "nerdctl", "finch", "nerdctl.lima"];
+
+/// kind's handling of `KIND_EXPERIMENTAL_PROVIDER` for commands that use a provider: `docker`
+/// is announced, an unknown value ignored with kind's message; a provider kindling does not
+/// have is an error naming it (kind would use it).
+fn check_provider(value: Option<&str>, out: &Output) -> anyhow::Result<()> {
+    match value {
+        None | Some("") => Ok(()),
+        // kind's messages are its logger's Warn lines, which carry no prefix.
+        Some("docker") => {
+            out.info("using docker due to KIND_EXPERIMENTAL_PROVIDER");
+            Ok(())
+        }
+        Some(p) if OTHER_PROVIDERS.contains(&p) => anyhow::bail!(
+            "KIND_EXPERIMENTAL_PROVIDER={p} asks for the {p} provider, which kindling does not \
+             support yet (only docker); unset KIND_EXPERIMENTAL_PROVIDER or set it to docker"
+        ),
+        Some(p) => {
+            out.info(&format!(
+                "ignoring unknown value {} for KIND_EXPERIMENTAL_PROVIDER",
+                go_quote(p)
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Go's `%q` for the printable text kind quotes.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The name the binary was invoked as (`kind` when installed under kind's name).
+fn invoked_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "kindling".to_string())
+}
+
 /// Shared state every command gets.
 pub struct Ctx {
     /// The stderr reporter.
@@ -193,6 +292,11 @@ pub fn main() -> ExitCode {
         }
     };
     let ctx = Ctx { out: out.clone() };
+    if cli.version {
+        // cobra's version template, which tools read as `kind --version | cut -d' ' -f3`.
+        print_stdout(&format!("kind version {KIND_VERSION}\n"));
+        return ExitCode::from(EXIT_OK);
+    }
     let result = runtime.block_on(run(cli.command, &ctx));
     // Background work (progress tickers, dropped tasks) must not delay exit.
     runtime.shutdown_background();
@@ -276,22 +380,30 @@ fn subcommand_required(path: &[&str]) -> anyhow::Result<()> {
 }
 
 async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
+    if command.as_ref().is_some_and(uses_provider) {
+        check_provider(
+            std::env::var("KIND_EXPERIMENTAL_PROVIDER").ok().as_deref(),
+            &ctx.out,
+        )?;
+    }
     match command {
         None => {
             print_stdout(&Cli::command().render_help().to_string());
             Ok(())
         }
-        Some(Command::Version) => {
-            let version = env!("CARGO_PKG_VERSION");
-            if ctx.out.mode().quiet {
-                print_stdout(&format!("{version}\n"));
-            } else {
-                print_stdout(&format!(
-                    "kindling v{version} {}/{}\n",
-                    std::env::consts::OS,
-                    go_arch(std::env::consts::ARCH)
-                ));
-            }
+        Some(Command::Version { kindling }) => {
+            let own = env!("CARGO_PKG_VERSION");
+            let line = match (kindling, ctx.out.mode().quiet) {
+                (false, false) => version_line(),
+                (false, true) => KIND_VERSION.to_string(),
+                (true, false) => format!("kindling v{own} {}", platform()),
+                (true, true) => own.to_string(),
+            };
+            print_stdout(&format!("{line}\n"));
+            Ok(())
+        }
+        Some(Command::Help { command }) => {
+            print_stdout(&help_text(&command));
             Ok(())
         }
         Some(Command::Completion { shell }) => {
@@ -305,7 +417,8 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
                 CompletionShell::Powershell => clap_complete::Shell::PowerShell,
             };
             let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "kindling", &mut buf);
+            // Registered for the name this binary runs as, e.g. `kind` when installed as kind.
+            clap_complete::generate(shell, &mut Cli::command(), invoked_name(), &mut buf);
             print_stdout(&String::from_utf8_lossy(&buf));
             Ok(())
         }
@@ -332,12 +445,76 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
     }
 }
 
-/// Go's names for CPU architectures, as kind prints them.
+/// Whether a command makes a node provider in kind (every command that touches clusters).
+fn uses_provider(command: &Command) -> bool {
+    match command {
+        Command::Create { what } => what.is_some(),
+        Command::Delete { what } => what.is_some(),
+        Command::Get { what } => what.is_some(),
+        Command::Export { what } => what.is_some(),
+        Command::Load { what } => what.is_some(),
+        Command::Version { .. } | Command::Help { .. } | Command::Completion { .. } => false,
+    }
+}
+
+/// cobra's `help [command]`: what `<command> --help` prints; an unknown first word prints
+/// `Unknown help topic` and the top-level help. Words after the deepest match are ignored.
+fn help_text(topic: &[String]) -> String {
+    let root = Cli::command();
+    let mut path = Vec::new();
+    let mut cmd = &root;
+    for (i, word) in topic.iter().enumerate() {
+        match cmd.find_subcommand(word) {
+            Some(sub) => {
+                path.push(word.as_str());
+                cmd = sub;
+            }
+            None if i == 0 => {
+                let words: Vec<String> = topic.iter().map(|w| format!("`{w}`")).collect();
+                return format!(
+                    "Unknown help topic [{}]\n{}",
+                    words.join(" "),
+                    flag_help(&[])
+                );
+            }
+            None => break,
+        }
+    }
+    flag_help(&path)
+}
+
+/// Exactly what `kindling <path> --help` prints.
+fn flag_help(path: &[&str]) -> String {
+    let argv = std::iter::once("kindling")
+        .chain(path.iter().copied())
+        .chain(std::iter::once("--help"));
+    match Cli::command().try_get_matches_from(argv) {
+        Err(e) => e.render().to_string(),
+        // Not reached: --help always ends parsing with the help "error".
+        Ok(_) => String::new(),
+    }
+}
+
+/// Go's names for operating systems (`GOOS`), as kind prints them.
+fn go_os(rust_os: &str) -> &str {
+    match rust_os {
+        "macos" => "darwin",
+        other => other,
+    }
+}
+
+/// Go's names for CPU architectures (`GOARCH`), as kind prints them.
 fn go_arch(rust_arch: &str) -> &str {
+    let little = cfg!(target_endian = "little");
     match rust_arch {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         "x86" => "386",
+        "loongarch64" => "loong64",
+        "powerpc64" if little => "ppc64le",
+        "powerpc64" => "ppc64",
+        "mips64" if little => "mips64le",
+        "mips" if little => "mipsle",
         other => other,
     }
 }
@@ -355,5 +532,28 @@ mod tests {
     fn go_arch_names() {
         assert_eq!(go_arch("x86_64"), "amd64");
         assert_eq!(go_arch("aarch64"), "arm64");
+        assert_eq!(go_arch("s390x"), "s390x");
+        assert_eq!(go_os("macos"), "darwin");
+        assert_eq!(go_os("linux"), "linux");
+    }
+
+    #[test]
+    fn version_line_has_kinds_four_fields() {
+        let line = version_line();
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 4, "{line}");
+        assert_eq!(fields[0], "kind");
+        assert_eq!(fields[1], format!("v{KIND_VERSION}"));
+        assert_eq!(
+            fields[2],
+            format!("kindling-v{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(fields[3].contains('/'), "{line}");
+    }
+
+    #[test]
+    fn go_quote_escapes_like_go() {
+        assert_eq!(go_quote("podmn"), "\"podmn\"");
+        assert_eq!(go_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
     }
 }

@@ -18,7 +18,7 @@ pub mod plan;
 mod storage;
 mod wait;
 
-use crate::cluster::{CLUSTER_LABEL, DEFAULT_NETWORK};
+use crate::cluster::CLUSTER_LABEL;
 use crate::config::{Cluster, NodeRole};
 use crate::docker::{Engine, EngineInfo};
 use crate::kubeconfig::KubeconfigPaths;
@@ -61,6 +61,18 @@ pub struct CreateRequest {
     pub host_env: BTreeMap<String, String>,
     /// `proxies` entry of the Docker CLI config (`httpProxy`, `httpsProxy`, `noProxy`).
     pub docker_config_proxies: BTreeMap<String, String>,
+    /// `KIND_EXPERIMENTAL_DOCKER_NETWORK` when set: the Docker network for the nodes instead of
+    /// `kind` (see [`CreateRequest::network`]).
+    pub network_override: Option<String>,
+}
+
+impl CreateRequest {
+    /// The Docker network the nodes join.
+    pub fn network(&self) -> &str {
+        self.network_override
+            .as_deref()
+            .unwrap_or(crate::cluster::DEFAULT_NETWORK)
+    }
 }
 
 /// One node of a created cluster, for the summary.
@@ -283,7 +295,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         &ctx.name,
         &config,
         &plan::HostFacts::default(),
-        DEFAULT_NETWORK,
+        ctx.request.network(),
         &ctx.request.load_balancer_image,
         &ctx.create_id,
     );
@@ -301,7 +313,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         &ctx.name,
         &config,
         &host,
-        DEFAULT_NETWORK,
+        ctx.request.network(),
         &ctx.request.load_balancer_image,
         &ctx.create_id,
     );
@@ -392,7 +404,7 @@ async fn host_facts(ctx: &Ctx, first_plan: &plan::Plan) -> anyhow::Result<plan::
         .any(|k| k.to_uppercase().ends_with("_PROXY"))
         || !ctx.request.docker_config_proxies.is_empty()
     {
-        ctx.engine.network_subnets(DEFAULT_NETWORK).await?
+        ctx.engine.network_subnets(ctx.request.network()).await?
     } else {
         Vec::new()
     };
