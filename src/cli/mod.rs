@@ -7,6 +7,7 @@ mod export;
 mod get;
 mod load;
 pub mod output;
+mod registry;
 
 use crate::docker::{CommandError, Engine};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -76,6 +77,12 @@ enum Command {
     Load {
         #[command(subcommand)]
         what: Option<load::LoadCommand>,
+    },
+    /// (kindling) Manages local registries and pull-through caches [create, delete, list]
+    #[command(disable_help_subcommand = true)]
+    Registry {
+        #[command(subcommand)]
+        what: Option<registry::RegistryCommand>,
     },
     /// Prints the kindling CLI version
     Version,
@@ -328,6 +335,10 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
         Some(Command::Load { what }) => match what {
             Some(cmd) => load::run(cmd, ctx).await,
             None => subcommand_required(&["load"]),
+        },
+        Some(Command::Registry { what }) => match what {
+            Some(cmd) => registry::run(cmd, ctx).await,
+            None => subcommand_required(&["registry"]),
         },
     }
 }

@@ -8,5 +8,6 @@ mod e2e_ci;
 mod e2e_ha;
 mod e2e_network;
 mod e2e_provision;
+mod e2e_registry;
 mod kubeconfig_files;
 mod pki_peers;
