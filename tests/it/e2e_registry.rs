@@ -457,6 +457,29 @@ fn registry_conflicts_fail_before_any_node_is_made() {
             "{flag}: kubeconfig entry left"
         );
     }
+    // The environment variable and mirror values are checked the same way.
+    let standin = standin_image();
+    let mut env_cmd = c.kindling(&["create", "cluster", "--name", &c.name, "--image", &standin]);
+    env_cmd.env("KINDLING_REGISTRY", "bad_name");
+    let mut mirror_cmd = c.kindling(&[
+        "create",
+        "cluster",
+        "--name",
+        &c.name,
+        "--image",
+        &standin,
+        "--registry-mirror",
+        "docker.io/library",
+    ]);
+    for (cmd, message) in [
+        (&mut env_cmd, "invalid KINDLING_REGISTRY"),
+        (&mut mirror_cmd, "invalid --registry-mirror"),
+    ] {
+        let out = run(cmd);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains(message), "{}", out.stderr);
+        assert!(c.containers().is_empty());
+    }
     assert_eq!(inspect(&busy, "{{.State.Running}}"), "true");
     drop(held);
 }
