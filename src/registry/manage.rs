@@ -20,6 +20,9 @@ use tokio_util::task::TaskTracker;
 /// The network registries are created on; clusters attach them to theirs (as kind's
 /// documented script does).
 const CREATE_NETWORK: &str = "bridge";
+/// How long a registry another process is creating may take to appear: 100 × 50 ms.
+const RACE_POLLS: u32 = 100;
+const RACE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// One registry container a cluster uses: found, or to be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,8 +180,7 @@ async fn started(
     if c.state == "running" || classify(&c.labels, &c.image).is_none() {
         return Ok(c);
     }
-    engine
-        .start_container(&c.name)
+    start_listed(engine, &c.name)
         .await
         .with_context(|| format!("failed to start the existing registry \"{}\"", c.name))?;
     let again = engine
@@ -191,6 +193,21 @@ async fn started(
         *slot = again.clone();
     }
     Ok(again)
+}
+
+/// Starts a container found in the engine's list. One that another process is still creating
+/// can be listed a moment before the engine can start it; that answer is retried (bounded).
+async fn start_listed(engine: &Engine, name: &str) -> Result<(), crate::docker::DockerError> {
+    let mut poll = 1;
+    loop {
+        match engine.start_container(name).await {
+            Err(e) if e.is_not_found() && poll < RACE_POLLS => {
+                poll += 1;
+                tokio::time::sleep(RACE_INTERVAL).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Reuses an existing container as the local registry, or says why it cannot be.
@@ -387,7 +404,16 @@ pub async fn ensure(
             t.host_port.unwrap_or(super::DEFAULT_HOST_PORT),
             extra_labels,
         );
-        t.created = create_and_start(engine, spec, tracker).await?;
+        match create_and_start(engine, spec, tracker).await? {
+            None => t.created = true,
+            // Another process made it first: use the port it was published on.
+            Some(theirs) => {
+                let adopted = adopt_local(&theirs, None)?;
+                t.host_port = adopted.host_port;
+                t.image = adopted.image;
+                t.exists = true;
+            }
+        }
         reporter.debug(1, &format!("registry {}: created {}", t.name, t.created));
     }
     for t in plan.mirrors.iter_mut().filter(|t| !t.exists) {
@@ -404,18 +430,25 @@ pub async fn ensure(
             crate::util::blocking(move || crate::docker::registry_credentials(&host)).await;
         t.authenticated = credentials.is_some();
         let spec = mirror_spec(&mirror, &t.image, credentials.as_ref(), extra_labels);
-        t.created = create_and_start(engine, spec, tracker).await?;
+        match create_and_start(engine, spec, tracker).await? {
+            None => t.created = true,
+            Some(theirs) => {
+                adopt_mirror(&theirs, &mirror)?;
+                t.exists = true;
+                t.authenticated = false;
+            }
+        }
     }
     Ok(())
 }
 
-/// Creates and starts a registry container; `false` when another process made one with the
-/// same name first (that one is then checked and used like any existing registry).
+/// Creates and starts a registry container (`None`); when another process made one with the
+/// same name first, that one is started if needed and returned, for the caller to check.
 async fn create_and_start(
     engine: &Engine,
     spec: ContainerSpec,
     tracker: &TaskTracker,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<ContainerListing>> {
     let name = spec.name.clone();
     let task_engine = engine.clone();
     let created = tracker
@@ -430,21 +463,31 @@ async fn create_and_start(
         })
         .await
         .context("registry task stopped")??;
-    if !created {
-        let c = engine
-            .list_all_containers(Some(&name))
-            .await?
-            .into_iter()
-            .next()
-            .with_context(|| format!("container \"{name}\" exists but cannot be listed"))?;
-        if classify(&c.labels, &c.image).is_none() {
-            anyhow::bail!("container \"{name}\" was created meanwhile and is not a registry");
-        }
-        if c.state != "running" {
-            engine.start_container(&name).await?;
-        }
+    if created {
+        return Ok(None);
     }
-    Ok(created)
+    // The engine reserves a name before the container shows in its list: give the other
+    // creator a moment (bounded) to finish making it.
+    let listed = |engine: Engine, name: String| async move {
+        for _ in 0..RACE_POLLS {
+            if let Some(c) = engine
+                .list_all_containers(Some(&name))
+                .await?
+                .into_iter()
+                .next()
+            {
+                return Ok(c);
+            }
+            tokio::time::sleep(RACE_INTERVAL).await;
+        }
+        anyhow::bail!("container \"{name}\" is being created by someone else but did not appear")
+    };
+    let mut c = listed(engine.clone(), name.clone()).await?;
+    if classify(&c.labels, &c.image).is_some() && c.state != "running" {
+        start_listed(engine, &name).await?;
+        c = listed(engine.clone(), name).await?;
+    }
+    Ok(Some(c))
 }
 
 /// Inspects the image, pulling it (with progress) when it is not present.

@@ -540,7 +540,8 @@ fn registry_command_creates_lists_and_deletes() {
     let local = format!("{id}-registry");
     let cache = format!("kindling-mirror-{id}-5000");
     let other = format!("{id}-other");
-    leftovers.containers = vec![local.clone(), cache.clone(), other.clone()];
+    let raced = format!("{id}-raced");
+    leftovers.containers = vec![local.clone(), cache.clone(), other.clone(), raced.clone()];
     leftovers.volumes = vec![cache.clone()];
 
     // Without a port, 5001 when free, else a free port: here 5001 is held (by this test, or
@@ -604,6 +605,38 @@ fn registry_command_creates_lists_and_deletes() {
         "{text}"
     );
 
+    // Two creates of one registry at once: both succeed, one container, one port.
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            kindling()
+                .args([
+                    "registry", "create", &raced, "--image", &image, "-o", "json",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let hosts: Vec<Value> = racers
+        .into_iter()
+        .map(|child| {
+            let out = Run::from(child.wait_with_output().unwrap()).ok();
+            serde_json::from_str::<Value>(&out.stdout).unwrap()["host"].clone()
+        })
+        .collect();
+    assert_eq!(hosts[0], hosts[1]);
+    let same_name = run(Command::new("docker").args([
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name=^/{raced}$"),
+        "--format",
+        "{{.Names}}",
+    ]))
+    .ok();
+    assert_eq!(same_name.stdout.lines().count(), 1, "{}", same_name.stdout);
+
     // Only registries are deleted; a missing one is not an error.
     run(Command::new("docker").args(["create", "--name", &other, &haproxy_image()])).ok();
     let refused = run(kindling().args(["registry", "delete", &other]));
@@ -614,8 +647,8 @@ fn registry_command_creates_lists_and_deletes() {
         refused.stderr
     );
     assert!(exists(&other));
-    run(kindling().args(["registry", "delete", &local, &cache])).ok();
-    assert!(!exists(&local) && !exists(&cache));
+    run(kindling().args(["registry", "delete", &local, &cache, &raced])).ok();
+    assert!(!exists(&local) && !exists(&cache) && !exists(&raced));
     assert!(
         !volume_exists(&cache),
         "the cache volume kindling made stays"
