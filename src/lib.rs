@@ -11,6 +11,7 @@ pub mod docker;
 pub mod k8s_version;
 pub mod kubeconfig;
 pub mod pki;
+pub mod registry;
 pub mod report;
 pub mod util;
 pub mod yaml;

@@ -75,6 +75,22 @@ pub struct ClusterArgs {
     /// (kindling) output format: text prints nothing on stdout, json prints a summary
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     output: Format,
+    /// (kindling) create or reuse a local registry the nodes pull from, NAME[:PORT] (default
+    /// kind-registry on 127.0.0.1:5001, or a free port) [env: KINDLING_REGISTRY=1|NAME[:PORT]]
+    #[arg(long, value_name = "NAME:PORT", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    registry: Option<String>,
+    /// (kindling) image of the local registry and pull-through caches
+    #[arg(long, value_name = "string", env = "KINDLING_REGISTRY_IMAGE", default_value = crate::registry::DEFAULT_IMAGE)]
+    registry_image: String,
+    /// (kindling) pull through a local cache of this registry: docker.io, ghcr.io, registry.k8s.io,
+    /// quay.io, any HOST, or HOST=URL (repeatable)
+    #[arg(
+        long,
+        value_name = "HOST[=URL]",
+        env = "KINDLING_REGISTRY_MIRRORS",
+        value_delimiter = ','
+    )]
+    registry_mirror: Vec<String>,
 }
 
 /// Runs `create cluster`.
@@ -121,6 +137,7 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let working_dir = std::env::current_dir().context("cannot read the current directory")?;
     if args.dry_run {
         cfg.validate()?;
+        registry_options(&args)?;
         return print_plan(&name, &cfg, &args, working_dir);
     }
     let paths = super::delete::kubeconfig_paths(args.kubeconfig.as_deref())?;
@@ -139,6 +156,7 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         host_env: host_env(),
         docker_config_proxies: docker_config_proxies(),
         network_override: network_override(),
+        registry: registry_options(&args)?,
     };
     let engine = ctx.engine().await?;
     let cancel = CancellationToken::new();
@@ -188,6 +206,27 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?));
     }
     Ok(())
+}
+
+/// `--registry` (else `KINDLING_REGISTRY`), `--registry-image` and `--registry-mirror`.
+fn registry_options(args: &ClusterArgs) -> anyhow::Result<crate::registry::Options> {
+    use crate::registry::{LocalRegistry, Mirror, Options, dedupe_mirrors};
+    let local = match args.registry.as_deref() {
+        Some(value) => Some(LocalRegistry::parse(value)?),
+        None => LocalRegistry::from_env(std::env::var("KINDLING_REGISTRY").ok().as_deref())
+            .context("invalid KINDLING_REGISTRY")?,
+    };
+    let mirrors = args
+        .registry_mirror
+        .iter()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| Mirror::parse(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Options {
+        local,
+        mirrors: dedupe_mirrors(mirrors)?,
+        image: args.registry_image.clone(),
+    })
 }
 
 /// SIGINT and SIGTERM handlers (installing them replaces the default "terminate now").

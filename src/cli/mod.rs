@@ -7,6 +7,7 @@ mod export;
 mod get;
 mod load;
 pub mod output;
+mod registry;
 
 use crate::docker::{CommandError, Engine};
 use crate::report::Reporter as _;
@@ -84,6 +85,12 @@ enum Command {
     Load {
         #[command(subcommand)]
         what: Option<load::LoadCommand>,
+    },
+    /// (kindling) Manages local registries and pull-through caches [create, delete, list]
+    #[command(disable_help_subcommand = true)]
+    Registry {
+        #[command(subcommand)]
+        what: Option<registry::RegistryCommand>,
     },
     /// Prints the kind CLI version kindling matches, and kindling's own
     Version {
@@ -442,6 +449,10 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
             Some(cmd) => load::run(cmd, ctx).await,
             None => subcommand_required(&["load"]),
         },
+        Some(Command::Registry { what }) => match what {
+            Some(cmd) => registry::run(cmd, ctx).await,
+            None => subcommand_required(&["registry"]),
+        },
     }
 }
 
@@ -453,6 +464,7 @@ fn uses_provider(command: &Command) -> bool {
         Command::Get { what } => what.is_some(),
         Command::Export { what } => what.is_some(),
         Command::Load { what } => what.is_some(),
+        Command::Registry { what } => what.is_some(),
         Command::Version { .. } | Command::Help { .. } | Command::Completion { .. } => false,
     }
 }

@@ -15,6 +15,7 @@ mod network;
 mod nodes;
 mod pki;
 pub mod plan;
+mod registry;
 mod storage;
 mod wait;
 
@@ -32,6 +33,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+pub use registry::{MirrorReport, RegistryReport};
 
 /// Default load-balancer image for clusters with several control planes.
 pub const DEFAULT_LOAD_BALANCER_IMAGE: &str = "docker.io/library/haproxy:3.2";
@@ -64,6 +67,8 @@ pub struct CreateRequest {
     /// `KIND_EXPERIMENTAL_DOCKER_NETWORK` when set: the Docker network for the nodes instead of
     /// `kind` (see [`CreateRequest::network`]).
     pub network_override: Option<String>,
+    /// Local registry and pull-through caches to set up (`--registry`, `--registry-mirror`).
+    pub registry: crate::registry::Options,
 }
 
 impl CreateRequest {
@@ -118,6 +123,12 @@ pub struct CreateReport {
     pub steps: Vec<StepTiming>,
     /// Total wall time in seconds.
     pub total_seconds: f64,
+    /// The local registry, when one was set up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryReport>,
+    /// The pull-through caches set up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<MirrorReport>,
 }
 
 /// What happened to the containers a stopped create had made.
@@ -219,7 +230,8 @@ pub async fn create(
         engine: engine.clone(),
         reporter: reporter.clone(),
         name: name.clone(),
-        config: Arc::new(request.config.clone()),
+        // With a registry, the nodes' containerd gets `config_path` (registry.rs).
+        config: Arc::new(registry::node_config(&request, &*reporter)),
         create_id: random_id(),
         info,
         request: request.clone(),
@@ -301,10 +313,12 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     );
 
     // Images, the network and the CAs do not depend on each other.
-    let (pki, (), ()) = tokio::try_join!(
+    let (pki, (), (), registries) = tokio::try_join!(
         pki::generate(ctx),
         network::ensure(ctx),
-        images::ensure(ctx, &config, &plan_containers)
+        images::ensure(ctx, &config, &plan_containers),
+        // Local registry and caches: conflicts fail here, before any node exists.
+        registry::prepare(ctx),
     )?;
     let pki = Arc::new(pki);
 
@@ -324,6 +338,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
             nodes::create_all(ctx, planned),
         )
         .await?;
+    let registries = registry::connect(ctx, registries, &nodes).await?;
 
     if let Some(lb) = nodes
         .iter()
@@ -352,7 +367,8 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
             "Installing StorageClass 💾",
             storage::run(ctx, &nodes, &kube),
         )
-        .await
+        .await?;
+        registry::document(ctx, &registries, &kube).await
     };
     let (phase_tx, phase_rx) = tokio::sync::watch::channel(join::Phase::Idle);
     let joins = join::run_all(ctx, &nodes, &kube, phase_tx);
@@ -374,6 +390,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         None
     };
     let exported = export::run(ctx, &nodes, &pki).await?;
+    let (registry, mirrors) = registry::report(&registries);
     Ok(CreateReport {
         name: ctx.name.clone(),
         nodes: nodes
@@ -392,6 +409,8 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         ready,
         steps: Vec::new(),
         total_seconds: 0.0,
+        registry,
+        mirrors,
     })
 }
 
@@ -454,6 +473,7 @@ async fn rollback(ctx: &Ctx) -> Result<(), String> {
         Ok(_) => {}
         Err(e) => problems.push(format!("listing this run's containers failed: {e}")),
     }
+    registry::rollback(ctx, &mut problems).await;
     let written = ctx
         .kubeconfig_written
         .lock()
