@@ -50,7 +50,7 @@ pub async fn run(cmd: LoadCommand, ctx: &Ctx) -> anyhow::Result<()> {
             let engine = ctx.engine().await?;
             load::load_docker_images(
                 &engine,
-                &args.name.resolve(),
+                &args.name.resolve()?,
                 &args.images,
                 &args.nodes,
                 &*ctx.out,
@@ -64,7 +64,7 @@ pub async fn run(cmd: LoadCommand, ctx: &Ctx) -> anyhow::Result<()> {
             let engine = ctx.engine().await?;
             load::load_archives(
                 &engine,
-                &args.name.resolve(),
+                &args.name.resolve()?,
                 &args.archives,
                 &args.nodes,
                 &*ctx.out,

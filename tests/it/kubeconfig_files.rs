@@ -257,6 +257,7 @@ fn lock_left_by_a_dead_process_is_reported_with_the_command_that_clears_it() {
 
     let patient = LockOptions {
         timeout: Duration::from_secs(60),
+        ..LockOptions::default()
     };
     let start = Instant::now();
     let err = merge_into_file(&path, &entry("a"), &patient).unwrap_err();
