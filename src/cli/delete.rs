@@ -86,6 +86,9 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
             if !args.all && args.names.is_empty() {
                 anyhow::bail!("no cluster names provided");
             }
+            for name in &args.names {
+                super::check_name_length(name)?;
+            }
             let paths = kubeconfig_paths(args.kubeconfig.as_deref())?;
             let engine = ctx.engine().await?;
             let names = if args.all {

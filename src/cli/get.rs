@@ -67,8 +67,8 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
             }
         }
         GetCommand::Nodes(args) => {
-            let engine = ctx.engine().await?;
             let name = args.name.resolve()?;
+            let engine = ctx.engine().await?;
             let scope = (!args.all_clusters).then_some(name.as_str());
             let nodes = cluster::list_nodes(&engine, scope).await?;
             match args.output {
@@ -104,10 +104,9 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
             }
         }
         GetCommand::Kubeconfig(args) => {
+            let name = args.name.resolve()?;
             let engine = ctx.engine().await?;
-            let cfg =
-                cluster::access::cluster_kubeconfig(&engine, &args.name.resolve()?, args.internal)
-                    .await?;
+            let cfg = cluster::access::cluster_kubeconfig(&engine, &name, args.internal).await?;
             // kind prints the document followed by an extra newline.
             print_stdout(&format!("{}\n", cfg.to_yaml()?))?;
         }

@@ -169,9 +169,9 @@ pub enum KubeconfigError {
     },
     /// The kubeconfig exists but this user may not write it; it is left as it is.
     #[error(
-        "kubeconfig {} cannot be written by this user{} (mode {mode:04o}, owner uid {uid}, group gid {gid}); it was left unchanged: make it writable, or pass --kubeconfig with a file you can write",
+        "kubeconfig {} is not writable for {} (mode {mode:04o}, owner uid {uid}, group gid {gid}); it was left unchanged: make it writable, or pass --kubeconfig with a file you can write",
         path.display(),
-        user.map(|u| format!(" (uid {u})")).unwrap_or_default()
+        user.map(|u| format!("uid {u}")).unwrap_or_else(|| "this user".into())
     )]
     NotWritable {
         /// The file (symlinks resolved).

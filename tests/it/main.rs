@@ -10,3 +10,4 @@ mod e2e_network;
 mod e2e_provision;
 mod kubeconfig_files;
 mod pki_peers;
+mod user_files;
