@@ -274,8 +274,8 @@ fn check_can_write(path: &Path, meta: &Metadata) -> Result<(), KubeconfigError> 
 /// A new file gets mode 0600. An existing file keeps its mode, owner and group; a file this
 /// user cannot write is refused. When the rename could not keep them (another user's file that
 /// this user may write, e.g. group-writable, without the right to give a file away), or the
-/// directory takes no new files, or the file is a mount point, the file is rewritten in place
-/// instead, as kubectl always does.
+/// file is a mount point (a single file bind-mounted into a container), the file is rewritten
+/// in place instead, as kubectl always does.
 fn write_file(target: &Path, config: &Kubeconfig) -> Result<(), KubeconfigError> {
     let write_err = |source| KubeconfigError::Write {
         path: target.to_path_buf(),
@@ -313,18 +313,12 @@ fn replace(target: &Path, text: &[u8], existing: Option<&Metadata>) -> Result<()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "kubeconfig".into());
-    let mut temp = match tempfile::Builder::new()
+    let mut temp = tempfile::Builder::new()
         .prefix(&temp_prefix(&file_name, std::process::id()))
         .suffix(".tmp")
         .permissions(Permissions::from_mode(0o600))
         .tempfile_in(dir)
-    {
-        Ok(temp) => temp,
-        Err(err) if existing.is_some() && err.kind() == ErrorKind::PermissionDenied => {
-            return Err(Replace::InPlace);
-        }
-        Err(err) => return Err(Replace::Failed(err)),
-    };
+        .map_err(Replace::Failed)?;
     // The creation mode is reduced by the umask; set it explicitly.
     temp.as_file()
         .set_permissions(Permissions::from_mode(0o600))
