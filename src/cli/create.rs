@@ -91,8 +91,7 @@ pub async fn run(cmd: CreateCommand, ctx: &Ctx) -> anyhow::Result<()> {
     })
 }
 
-/// Reads, overrides and defaults the config the way kind does (validation comes later, except
-/// for the name, which is checked before anything uses or prints it).
+/// Reads, overrides and defaults the config the way kind does (validation comes next).
 fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     let mut cfg = match args.config.as_deref() {
         None | Some("") => config::default_config(),
@@ -109,7 +108,6 @@ fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
         }
     };
     cfg.name = resolve_name(args.name.as_deref(), Some(cfg.name.as_str()));
-    config::check_cluster_name(&cfg.name).map_err(anyhow::Error::msg)?;
     if let Some(image) = args.image.as_deref().filter(|i| !i.is_empty()) {
         cfg.image_override(image);
     }
@@ -119,10 +117,11 @@ fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
 
 async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let cfg = load_config(&args)?;
+    // Before the name or any value is used or printed; every problem at once.
+    cfg.validate()?;
     let name = cfg.name.clone();
     let working_dir = std::env::current_dir().context("cannot read the current directory")?;
     if args.dry_run {
-        cfg.validate()?;
         return print_plan(&name, &cfg, &args, working_dir);
     }
     let paths = super::delete::kubeconfig_paths(args.kubeconfig.as_deref())?;

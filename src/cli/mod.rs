@@ -305,7 +305,8 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
     }
     let rendered = err.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
+    // clap quotes the offending argument, which may be huge.
+    let message = crate::input::clip_to(first.strip_prefix("error: ").unwrap_or(first), 300);
     let out = Output::new(OutputMode {
         quiet,
         verbosity: 0,

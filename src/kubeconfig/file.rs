@@ -435,8 +435,8 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(read_file(&real).unwrap().current_context, "kind-one");
-        // The lock is next to the path the user named, as kubectl would look for it.
-        assert!(!lock_path(&link).exists());
+        // Both locks (the target's and the link's, which kubectl uses) are gone again.
+        assert!(!lock_path(&link).exists() && !lock_path(&real).exists());
     }
 
     #[test]

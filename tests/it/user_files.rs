@@ -217,6 +217,22 @@ fn absurd_names_and_values_are_refused_and_quoted_short() {
             &out.stderr[..out.stderr.len().min(400)]
         );
     }
+    // Values clap rejects are quoted short too.
+    for args in [
+        vec!["create", "cluster", "--wait", &long],
+        vec!["get", "clusters", &long],
+        vec!["create", "cluster", "--key-algorithm", &long],
+    ] {
+        let out = run(kindling().args(&args));
+        assert_eq!(out.code, 1, "{:?}", &args[..2]);
+        assert!(
+            out.stderr.len() < 400 && out.stderr.contains("bytes in all)"),
+            "{:?}: {} bytes: {}",
+            &args[..2],
+            out.stderr.len(),
+            &out.stderr[..out.stderr.len().min(400)]
+        );
+    }
     let out = run(kindling()
         .args(["get", "nodes"])
         .env("KIND_CLUSTER_NAME", &long)
