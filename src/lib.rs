@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod docker;
+pub mod input;
 pub mod k8s_version;
 pub mod kubeconfig;
 pub mod pki;

@@ -25,6 +25,10 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_SIGINT: u8 = 130;
 /// Exit code when a create was interrupted by SIGTERM (128 + 15).
 pub const EXIT_SIGTERM: u8 = 143;
+/// Exit code when a create was interrupted by SIGHUP (128 + 1), e.g. its terminal closed.
+pub const EXIT_SIGHUP: u8 = 129;
+/// Exit code when a create was interrupted by SIGQUIT (128 + 3), e.g. Ctrl-\.
+pub const EXIT_SIGQUIT: u8 = 131;
 
 /// kindling creates and manages local Kubernetes clusters using Docker container 'nodes'.
 /// It is a drop-in replacement for kind.
@@ -137,10 +141,22 @@ pub struct NameArg {
 }
 
 impl NameArg {
-    /// `--name`, else `KIND_CLUSTER_NAME` (when non-empty), else `kind`.
-    pub fn resolve(&self) -> String {
-        resolve_name(self.name.as_deref(), None)
+    /// `--name`, else `KIND_CLUSTER_NAME` (when non-empty), else `kind`; a name longer than any
+    /// cluster can have is refused before it is used (kind's character rule is left to create,
+    /// as in kind).
+    pub fn resolve(&self) -> anyhow::Result<String> {
+        let name = resolve_name(self.name.as_deref(), None);
+        check_name_length(&name)?;
+        Ok(name)
     }
+}
+
+/// Refuses a name over [`crate::config::MAX_CLUSTER_NAME_LEN`], quoting only its start.
+pub fn check_name_length(name: &str) -> anyhow::Result<()> {
+    if name.len() > crate::config::MAX_CLUSTER_NAME_LEN {
+        crate::config::check_cluster_name(name).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
 }
 
 /// kind's precedence: `--name` > `KIND_CLUSTER_NAME` > `config_name` > `kind`.
@@ -163,6 +179,34 @@ pub enum Interrupted {
     /// SIGTERM stopped the command.
     #[error("terminated by SIGTERM")]
     Sigterm,
+    /// SIGHUP stopped the command (its terminal went away).
+    #[error("stopped by SIGHUP")]
+    Sighup,
+    /// SIGQUIT stopped the command (Ctrl-\).
+    #[error("stopped by SIGQUIT")]
+    Sigquit,
+}
+
+impl Interrupted {
+    /// The interruption for a signal number (SIGINT for anything unknown).
+    pub fn from_signal(number: u8) -> Interrupted {
+        match number {
+            1 => Interrupted::Sighup,
+            3 => Interrupted::Sigquit,
+            15 => Interrupted::Sigterm,
+            _ => Interrupted::Sigint,
+        }
+    }
+
+    /// The exit code for it: 128 + the signal number, as shells report a signal's death.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Interrupted::Sigint => EXIT_SIGINT,
+            Interrupted::Sigterm => EXIT_SIGTERM,
+            Interrupted::Sighup => EXIT_SIGHUP,
+            Interrupted::Sigquit => EXIT_SIGQUIT,
+        }
+    }
 }
 
 /// The kind release whose behaviour (and version output) kindling matches.
@@ -260,11 +304,15 @@ impl Ctx {
     }
 }
 
-/// Writes data to stdout; a closed stdout (e.g. `| head`) is not an error.
-pub fn print_stdout(text: &str) {
+/// Writes data to stdout. A closed pipe (e.g. `| head`) is not an error: the reader has what
+/// it wanted. Any other failure (`> /dev/full`, a vanished disk) is, since the data is lost.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(anyhow::Error::new(err).context("failed to write to stdout")),
+    }
 }
 
 /// Writes text to stderr; a closed stderr is not an error (nothing could report it).
@@ -301,8 +349,10 @@ pub fn main() -> ExitCode {
     let ctx = Ctx { out: out.clone() };
     if cli.version {
         // cobra's version template, which tools read as `kind --version | cut -d' ' -f3`.
-        print_stdout(&format!("kind version {KIND_VERSION}\n"));
-        return ExitCode::from(EXIT_OK);
+        return match print_stdout(&format!("kind version {KIND_VERSION}\n")) {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(err) => report_error(&out, &err),
+        };
     }
     let result = runtime.block_on(run(cli.command, &ctx));
     // Background work (progress tickers, dropped tasks) must not delay exit.
@@ -316,10 +366,7 @@ pub fn main() -> ExitCode {
 fn report_error(out: &Output, err: &anyhow::Error) -> ExitCode {
     if let Some(interrupted) = err.downcast_ref::<Interrupted>() {
         out.error(&format!("{err:#}"));
-        return ExitCode::from(match interrupted {
-            Interrupted::Sigint => EXIT_SIGINT,
-            Interrupted::Sigterm => EXIT_SIGTERM,
-        });
+        return ExitCode::from(interrupted.exit_code());
     }
     out.error(&format!("{err:#}"));
     let failed_command = err.chain().find_map(|e| {
@@ -342,8 +389,18 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
     use clap::error::ErrorKind;
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            print_stdout(&err.render().to_string());
-            return ExitCode::from(EXIT_OK);
+            return match print_stdout(&err.render().to_string()) {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(e) => {
+                    let out = Output::new(OutputMode {
+                        quiet,
+                        verbosity: 0,
+                        smart,
+                    });
+                    out.error(&format!("{e:#}"));
+                    ExitCode::from(EXIT_ERROR)
+                }
+            };
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             if !quiet {
@@ -361,7 +418,8 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
     }
     let rendered = err.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
+    // clap quotes the offending argument, which may be huge.
+    let message = crate::input::clip_to(first.strip_prefix("error: ").unwrap_or(first), 300);
     let out = Output::new(OutputMode {
         quiet,
         verbosity: 0,
@@ -394,10 +452,7 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
         )?;
     }
     match command {
-        None => {
-            print_stdout(&Cli::command().render_help().to_string());
-            Ok(())
-        }
+        None => print_stdout(&Cli::command().render_help().to_string()),
         Some(Command::Version { kindling }) => {
             let own = env!("CARGO_PKG_VERSION");
             let line = match (kindling, ctx.out.mode().quiet) {
@@ -406,13 +461,9 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
                 (true, false) => format!("kindling v{own} {}", platform()),
                 (true, true) => own.to_string(),
             };
-            print_stdout(&format!("{line}\n"));
-            Ok(())
+            print_stdout(&format!("{line}\n"))
         }
-        Some(Command::Help { command }) => {
-            print_stdout(&help_text(&command));
-            Ok(())
-        }
+        Some(Command::Help { command }) => print_stdout(&help_text(&command)),
         Some(Command::Completion { shell }) => {
             let Some(shell) = shell else {
                 return subcommand_required(&["completion"]);
@@ -426,8 +477,7 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
             let mut buf = Vec::new();
             // Registered for the name this binary runs as, e.g. `kind` when installed as kind.
             clap_complete::generate(shell, &mut Cli::command(), invoked_name(), &mut buf);
-            print_stdout(&String::from_utf8_lossy(&buf));
-            Ok(())
+            print_stdout(&String::from_utf8_lossy(&buf))
         }
         Some(Command::Create { what }) => match what {
             Some(cmd) => create::run(cmd, ctx).await,

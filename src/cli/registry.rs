@@ -109,7 +109,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     if args.output == Format::Json {
         let listed = manage::list(&engine).await?;
         let entry = listed.into_iter().find(|l| l.name == target.name);
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&entry)?));
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&entry)?))?;
     }
     Ok(())
 }
@@ -137,8 +137,7 @@ async fn list(output: Format, ctx: &Ctx) -> anyhow::Result<()> {
     let engine = ctx.engine().await?;
     let registries = manage::list(&engine).await?;
     if output == Format::Json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&registries)?));
-        return Ok(());
+        return print_stdout(&format!("{}\n", serde_json::to_string_pretty(&registries)?));
     }
     if registries.is_empty() {
         ctx.out.info("No registries found.");
@@ -176,6 +175,5 @@ async fn list(output: Format, ctx: &Ctx) -> anyhow::Result<()> {
         text.push_str(cells.join("  ").trim_end());
         text.push('\n');
     }
-    print_stdout(&text);
-    Ok(())
+    print_stdout(&text)
 }

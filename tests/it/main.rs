@@ -12,3 +12,4 @@ mod e2e_registry;
 mod e2e_walk;
 mod kubeconfig_files;
 mod pki_peers;
+mod user_files;

@@ -223,6 +223,9 @@ pub async fn create(
         reporter.warn(&format!("cluster name \"{name}\" is probably too long, this might not work properly on some systems"));
     }
     request.config.validate()?;
+    // The kubeconfig is written last; find an unusable one before anything is made.
+    crate::kubeconfig::check_create_target(&request.kubeconfig, reporter.clone(), cancel.clone())
+        .await?;
     let info = engine.info().await?;
     preflight(&info, &*reporter)?;
     reporter.info(&format!("Creating cluster \"{name}\" ..."));
@@ -490,7 +493,10 @@ async fn rollback(ctx: &Ctx) -> Result<(), String> {
         })
         .await;
         if let Err(e) = removed {
-            problems.push(format!("removing the kubeconfig entry failed: {e}"));
+            problems.push(format!(
+                "removing the kubeconfig entry failed: {:#}",
+                anyhow::Error::new(e)
+            ));
         }
     }
     if problems.is_empty() {
