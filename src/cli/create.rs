@@ -95,16 +95,17 @@ fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     let mut cfg = match args.config.as_deref() {
         None | Some("") => config::default_config(),
         Some("-") => {
-            let mut text = String::new();
+            // Bytes, not text: the YAML layer decodes UTF-16 and byte order marks like kind.
+            let mut bytes = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut text)
+                .read_to_end(&mut bytes)
                 .context("error reading config from stdin")?;
-            config::parse(&text)?
+            config::parse(&bytes)?
         }
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("error reading file: {path}"))?;
-            config::parse(&text).with_context(|| format!("invalid config file {path}"))?
+            let bytes =
+                std::fs::read(path).with_context(|| format!("error reading file: {path}"))?;
+            config::parse(&bytes).with_context(|| format!("invalid config file {path}"))?
         }
     };
     cfg.name = resolve_name(args.name.as_deref(), Some(cfg.name.as_str()));
