@@ -110,8 +110,14 @@ pub(crate) fn parse(text: &str, first_only: bool) -> Result<Stream, YamlError> {
 
 fn scan_error(err: ScanError) -> YamlError {
     let mark = err.marker();
+    let message = match err.info() {
+        "recursion limit exceeded" => {
+            format!("collections are nested more than {MAX_DEPTH} levels deep")
+        }
+        info => info.to_string(),
+    };
     YamlError {
-        message: err.info().to_string(),
+        message,
         location: Some((mark.line(), mark.col() + 1)),
     }
 }

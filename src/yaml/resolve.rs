@@ -431,7 +431,8 @@ pub(crate) fn plain_is_safe(s: &str) -> bool {
                 | '@'
                 | '`'
         )
-        && !(first == '-' && (s.len() == 1 || s.as_bytes()[1] == b' ' || s.starts_with("---")));
+        && !(first == '-' && (s.len() == 1 || s.as_bytes()[1] == b' ' || s.starts_with("---")))
+        && !s.starts_with("...");
     if !shape_ok {
         return false;
     }
