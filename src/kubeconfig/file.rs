@@ -50,7 +50,7 @@ pub fn remove_from_file(
 
 /// Reads and parses a kubeconfig file; a missing file is an empty config.
 pub fn read_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match std::fs::read(path) {
         Ok(text) => text,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Kubeconfig::default()),
         Err(source) => {
@@ -60,7 +60,7 @@ pub fn read_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
             });
         }
     };
-    Kubeconfig::from_yaml(&text).map_err(|source| KubeconfigError::Parse {
+    Kubeconfig::from_bytes(&text).map_err(|source| KubeconfigError::Parse {
         what: format!("kubeconfig {}", path.display()),
         source,
     })

@@ -9,4 +9,5 @@ mod e2e_ha;
 mod e2e_network;
 mod e2e_provision;
 mod kubeconfig_files;
+mod kubeconfig_yaml;
 mod pki_peers;
