@@ -419,7 +419,7 @@ fn only_the_first_document_is_read() {
     assert_eq!(err.location(), Some((3, 1)));
     // An empty first document is empty, whatever follows.
     assert_eq!(
-        parse(&format!("---\n---\n{base}")).unwrap_err(),
+        parse(format!("---\n---\n{base}")).unwrap_err(),
         ConfigError::Empty
     );
 }

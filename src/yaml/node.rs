@@ -83,11 +83,65 @@ pub(crate) struct Stream {
 pub(crate) fn parse(text: &str, first_only: bool) -> Result<Stream, YamlError> {
     text::check_characters(text)?;
     check_version_directives(text)?;
+    let mut text = std::borrow::Cow::Borrowed(text);
+    // saphyr-parser refuses a tab between `key:` and a plain value (`name:\tx`), which YAML
+    // allows and go-yaml reads. Such a tab only separates, so it is replaced by a space at the
+    // place the parser names (same column) and the text parsed again.
+    for _ in 0..1000 {
+        match parse_text(&text, first_only) {
+            Err(TabAfterColon(index)) => match space_out_tabs_before(&text, index) {
+                Some(fixed) => text = std::borrow::Cow::Owned(fixed),
+                None => break,
+            },
+            Ok(result) => return result,
+        }
+    }
+    parse_text(&text, first_only).unwrap_or_else(|TabAfterColon(index)| {
+        Err(YamlError {
+            message: "':' must be followed by a space".into(),
+            location: Some(text::next_position(&text[..byte_offset(&text, index)])),
+        })
+    })
+}
+
+/// The character index where saphyr-parser refused a tab after a `:`.
+struct TabAfterColon(usize);
+
+fn byte_offset(text: &str, char_index: usize) -> usize {
+    text.char_indices()
+        .nth(char_index)
+        .map_or(text.len(), |(at, _)| at)
+}
+
+/// `text` with the tabs between the `:` before `char_index` and `char_index` turned into spaces.
+fn space_out_tabs_before(text: &str, char_index: usize) -> Option<String> {
+    let end = byte_offset(text, char_index);
+    let before = &text[..end];
+    let gap = before.len() - before.trim_end_matches([' ', '\t']).len();
+    let start = end - gap;
+    if gap == 0 || !text[..start].ends_with(':') || !text[start..end].contains('\t') {
+        return None;
+    }
+    Some(format!(
+        "{}{}{}",
+        &text[..start],
+        " ".repeat(gap),
+        &text[end..]
+    ))
+}
+
+fn parse_text(text: &str, first_only: bool) -> Result<Result<Stream, YamlError>, TabAfterColon> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::default();
     let mut documents = Vec::new();
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(scan_error)?;
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(e) if e.info() == "':' must be followed by a valid YAML whitespace" => {
+                return Err(TabAfterColon(e.marker().index()));
+            }
+            Err(e) => return Ok(Err(scan_error(e))),
+        };
         match event {
             Event::StreamEnd => break,
             Event::DocumentEnd => {
@@ -99,13 +153,17 @@ pub(crate) fn parse(text: &str, first_only: bool) -> Result<Stream, YamlError> {
                     break;
                 }
             }
-            other => builder.event(other, span)?,
+            other => {
+                if let Err(e) = builder.event(other, span) {
+                    return Ok(Err(e));
+                }
+            }
         }
     }
-    Ok(Stream {
+    Ok(Ok(Stream {
         documents,
         nodes: builder.nodes,
-    })
+    }))
 }
 
 fn scan_error(err: ScanError) -> YamlError {

@@ -330,6 +330,17 @@ fn alias_bombs_and_deep_nesting_stop_with_an_error() {
 }
 
 #[test]
+fn a_tab_after_a_colon_separates_like_a_space() {
+    let d = doc("s:\tx\ni: \t\t7\nmap:\n  a:\t\"q:\tr\"\n");
+    assert_eq!((d.s.as_str(), d.i), ("x", 7));
+    assert_eq!(d.map["a"], "q:\tr");
+    assert_eq!(json1("a:\tb\n"), json!({"a": "b"}));
+    // Positions stay right after the retry.
+    let err = doc_err("s:\tx\ni:\tx\n");
+    assert_eq!(err.location, Some((2, 4)), "{err}");
+}
+
+#[test]
 fn syntax_errors_have_positions() {
     let err = doc_err("s: a\n i: 2\n");
     assert_eq!(err.location.map(|l| l.0), Some(2), "{err}");

@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod config_diff;
 mod e2e_bootstrap;
 mod e2e_ci;
 mod e2e_ha;
