@@ -97,4 +97,4 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Cow<'_, str>, YamlError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

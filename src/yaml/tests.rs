@@ -622,6 +622,46 @@ fn yaml12(text: &str) -> Value {
     conv(&docs[0])
 }
 
+/// Reads every document of `text` as go-yaml v2 (client-go, kubeadm, kubectl), go-yaml v3 (kind)
+/// and a YAML 1.2 reader do, asserts that the three agree on every value, and returns the
+/// documents. For tests of the files kindling writes (kubeadm configs, manifests).
+pub(crate) fn read_back_everywhere(text: &str) -> Vec<Value> {
+    let stream = node::parse(text, false).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let budget = de::Budget::new(stream.nodes);
+    let v2: Vec<Value> = stream
+        .documents
+        .iter()
+        .map(|d| json::value(d, &budget).unwrap())
+        .collect();
+    let v3: Vec<Value> = stream
+        .documents
+        .iter()
+        .map(|d| Value::deserialize(de::De::root(d, &budget)).unwrap())
+        .collect();
+    assert_eq!(v2, v3, "go-yaml v2 and v3 read this differently:\n{text}");
+    let v12: Vec<Value> = text.split("\n---\n").map(yaml12).collect();
+    assert_eq!(
+        v2, v12,
+        "YAML 1.1 and 1.2 readers read this differently:\n{text}"
+    );
+    v2
+}
+
+/// Every string in a JSON value.
+pub(crate) fn strings_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                strings_in(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
 fn every_special_string_reads_back_unchanged_everywhere() {
     for s in SPECIAL_STRINGS {
