@@ -405,7 +405,7 @@ fn check_kubeconfig(
     // kubeadm and kubectl (go-yaml v2) read the same values as any other reader.
     assert_eq!(
         crate::yaml::tests::read_back_everywhere(&text(files, &path)),
-        [doc.clone()]
+        std::slice::from_ref(&doc)
     );
     let context = format!("{want_cn}@kind");
     assert_eq!(doc["current-context"], context.as_str(), "{file}");
