@@ -10,6 +10,7 @@ mod export;
 mod images;
 mod init;
 mod join;
+mod kubectl;
 pub mod loadbalancer;
 mod network;
 mod nodes;
@@ -164,6 +165,8 @@ pub(crate) struct Ctx {
     pub tracker: TaskTracker,
     pub kubeconfig_written: Arc<Mutex<Option<PathBuf>>>,
     pub timings: Mutex<Vec<StepTiming>>,
+    /// Registries and caches this run made, which rollback keeps (they are shared).
+    pub registries_made: registry::Made,
 }
 
 impl Ctx {
@@ -241,6 +244,7 @@ pub async fn create(
         tracker: TaskTracker::new(),
         kubeconfig_written: Arc::new(Mutex::new(None)),
         timings: Mutex::new(Vec::new()),
+        registries_made: Default::default(),
     });
     // A panic in a step is a bug, but it must still not leave containers behind.
     let steps = std::panic::AssertUnwindSafe(run_steps(&ctx)).catch_unwind();
@@ -476,7 +480,7 @@ async fn rollback(ctx: &Ctx) -> Result<(), String> {
         Ok(_) => {}
         Err(e) => problems.push(format!("listing this run's containers failed: {e}")),
     }
-    registry::rollback(ctx, &mut problems).await;
+    registry::rollback(ctx);
     let written = ctx
         .kubeconfig_written
         .lock()
