@@ -319,13 +319,14 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         &ctx.create_id,
     );
 
+    // Local registry and caches: conflicts fail here, before any other step starts (making
+    // them then overlaps the next steps).
+    let registries = registry::prepare(ctx).await?;
     // Images, the network and the CAs do not depend on each other.
-    let (pki, (), (), registries) = tokio::try_join!(
+    let (pki, (), ()) = tokio::try_join!(
         pki::generate(ctx),
         network::ensure(ctx),
         images::ensure(ctx, &config, &plan_containers),
-        // Local registry and caches: conflicts fail here, before any node exists.
-        registry::prepare(ctx),
     )?;
     let pki = Arc::new(pki);
 
