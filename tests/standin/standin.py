@@ -778,38 +778,63 @@ class KubectlError(Exception):
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def api_call(credentials, method, path, body=None):
-    """(status, decoded JSON body) of one request to the API server a kubeconfig names, over
-    TLS checked against its CA (host name included), with its client certificate."""
-    server, ca_pem, cert_pem, key_pem = credentials
-    url = urllib.parse.urlsplit(server if "://" in server else "https://" + server)
-    context = ssl.create_default_context(cadata=ca_pem)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
-        for path_, pem in ((cert, cert_pem), (key, key_pem)):
-            with open(os.open(path_, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-                f.write(pem)
-        context.load_cert_chain(cert, key)
-    headers = {"Accept": "application/json",
-               "User-Agent": "kubectl/%s (linux/%s) kindling-standin" % (kube_version(), go_arch())}
-    data = None
-    if body is not None:
-        data = json.dumps(body)
-        headers["Content-Type"] = "application/json"
-    try:
-        conn = http.client.HTTPSConnection(url.hostname, url.port or 443, context=context,
-                                           timeout=10)
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        code, text = response.status, response.read().decode(errors="replace")
-        conn.close()
-    except (OSError, http.client.HTTPException) as e:
-        raise KubectlError('Unable to connect to the server: %s %s "%s": %s'
-                           % (method.capitalize(), path, server, e))
-    try:
-        return code, json.loads(text) if text.strip() else {}
-    except ValueError:
-        return code, {"message": text.strip()}
+# what client-go takes for a connection the server side dropped (IsConnectionReset, IsProbableEOF)
+DROPPED = (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError, ssl.SSLZeroReturnError,
+           http.client.RemoteDisconnected, http.client.IncompleteRead)
+
+
+class ApiClient:
+    """Requests to the API server a kubeconfig names, as kubectl (client-go) makes them: over
+    TLS checked against its CA (host name included), with its client certificate, on one
+    connection kept for every request of the invocation (kubectl's HTTP/2 connection); a GET
+    whose connection was dropped is retried on a new one, 1 s apart, 10 times at most (client-go
+    retries only GETs), which is what rides out a load balancer sending it to a control plane
+    whose API server is not up yet."""
+
+    def __init__(self, credentials):
+        self.server, ca_pem, cert_pem, key_pem = credentials
+        self.url = urllib.parse.urlsplit(self.server if "://" in self.server
+                                         else "https://" + self.server)
+        self.context = ssl.create_default_context(cadata=ca_pem)
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
+            for path, pem in ((cert, cert_pem), (key, key_pem)):
+                with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                    f.write(pem)
+            self.context.load_cert_chain(cert, key)
+        self.conn = None
+
+    def call(self, method, path, body=None):
+        """(status, decoded JSON body) of one request."""
+        headers = {"Accept": "application/json",
+                   "User-Agent": "kubectl/%s (linux/%s) kindling-standin"
+                   % (kube_version(), go_arch())}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        for attempt in range(10):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPSConnection(
+                        self.url.hostname, self.url.port or 443, context=self.context,
+                        timeout=10)
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                code, text = response.status, response.read().decode(errors="replace")
+                break
+            except (OSError, http.client.HTTPException) as e:
+                if self.conn is not None:
+                    self.conn.close()
+                    self.conn = None
+                if method != "GET" or not isinstance(e, DROPPED) or attempt == 9:
+                    raise KubectlError('Unable to connect to the server: %s "%s%s": %s'
+                                       % (method.capitalize(), self.server, path, e))
+                time.sleep(1)
+        try:
+            return code, json.loads(text) if text.strip() else {}
+        except ValueError:
+            return code, {"message": text.strip()}
 
 
 def server_error(status, doing, name):
@@ -818,7 +843,7 @@ def server_error(status, doing, name):
         status.get("reason") or "Unknown", doing, status.get("message") or name)
 
 
-def send_configmap(credentials, verb, obj, namespace_flag):
+def send_configmap(client, verb, obj, namespace_flag):
     """Sends a ConfigMap to the API server as real kubectl does: `create` POSTs it; `apply`
     (client-side, kubectl's default) reads the live object, then POSTs it with the
     last-applied annotation when there is none, or PUTs it over the live one when it differs.
@@ -836,14 +861,14 @@ def send_configmap(credentials, verb, obj, namespace_flag):
     if verb == "apply":
         applied = json.loads(json.dumps(obj))
         meta.setdefault("annotations", {})[LAST_APPLIED] = json.dumps(applied, sort_keys=True) + "\n"
-        code, live = api_call(credentials, "GET", item)
+        code, live = client.call("GET", item)
         if code == 200:
             same = all(live.get(k) == obj.get(k) for k in ("data", "binaryData")) and all(
                 (live.get("metadata") or {}).get(k) == meta.get(k) for k in ("labels", "annotations"))
             if same:
                 return "unchanged"
             meta["resourceVersion"] = (live.get("metadata") or {}).get("resourceVersion", "")
-            code, answer = api_call(credentials, "PUT", item, obj)
+            code, answer = client.call("PUT", item, obj)
             if code == 200:
                 return "configured"
             raise KubectlError(server_error(answer, "applying patch to", name))
@@ -851,7 +876,7 @@ def send_configmap(credentials, verb, obj, namespace_flag):
             raise KubectlError('Error from server (%s): error when retrieving current '
                                'configuration of: "STDIN": %s'
                                % (live.get("reason") or "Unknown", live.get("message") or code))
-    code, answer = api_call(credentials, "POST", collection, obj)
+    code, answer = client.call("POST", collection, obj)
     if code == 201:
         return "created"
     raise KubectlError(server_error(answer, "creating", name))
@@ -900,15 +925,21 @@ def kubectl(argv, stdin, notready):
         if not objects:
             err("error: no objects passed to %s" % verb)
             return 1
-        credentials = None
+        client = None
         for kind, api_version, name, obj in objects:
             group = api_version.split("/")[0] if "/" in api_version else ""
             done = "created"
             if (kind, api_version) == ("ConfigMap", "v1"):
-                # ConfigMaps really go to the API server (the others are only recorded)
+                # ConfigMaps really go to the API server (the others are only recorded); the
+                # first request is discovery's, as kubectl's is
                 try:
-                    credentials = credentials or kubeconfig_credentials(kubeconfig)
-                    done = send_configmap(credentials, verb, obj,
+                    if client is None:
+                        client = ApiClient(kubeconfig_credentials(kubeconfig))
+                        code, _ = client.call("GET", "/api")
+                        if code != 200:
+                            raise KubectlError("error: unable to recognize \"STDIN\": the "
+                                               "server answered HTTP %d to discovery" % code)
+                    done = send_configmap(client, verb, obj,
                                           flag_value(argv, "-n", "--namespace"))
                 except (KubectlError, KubeadmError) as e:
                     sys.stdout.flush()
