@@ -49,6 +49,11 @@ pub struct EngineInfo {
     pub backing_filesystem: String,
     /// Engine version, e.g. `20.10.24+dfsg1`.
     pub server_version: String,
+    /// The engine's clock (`SystemTime`) when it answered, if it reported a readable one. The
+    /// nodes share it: certificates are dated by it.
+    pub system_time: Option<time::OffsetDateTime>,
+    /// This machine's clock when that answer arrived.
+    pub answered_at: Option<time::OffsetDateTime>,
 }
 
 impl Engine {
@@ -92,6 +97,7 @@ impl Engine {
             .info()
             .await
             .map_err(|e| DockerError::api("read engine info", e))?;
+        let answered_at = time::OffsetDateTime::now_utc();
         let security = info.security_options.unwrap_or_default();
         let backing_filesystem = info
             .driver_status
@@ -115,8 +121,15 @@ impl Engine {
             storage_driver: info.driver.unwrap_or_default(),
             backing_filesystem,
             server_version: info.server_version.unwrap_or_default(),
+            system_time: info.system_time.as_deref().and_then(parse_system_time),
+            answered_at: Some(answered_at),
         })
     }
+}
+
+/// The engine's `SystemTime`: RFC 3339 with up to nanoseconds (Go's `time.RFC3339Nano`).
+fn parse_system_time(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// Turns a transport error into a short reason ("connection refused", "no such socket").
