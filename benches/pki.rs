@@ -24,6 +24,8 @@ fn node(index: usize, version: &KubeVersion) -> NodeCertInputs {
         cert_sans: vec!["localhost".into(), "127.0.0.1".into()],
         etcd_server_cert_sans: vec![],
         etcd_peer_cert_sans: vec![],
+        certificates_dir: String::new(),
+        kubelet_local_mode: None,
         kubernetes_version: version.clone(),
     }
 }

@@ -158,3 +158,24 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod clock_tests {
+    use super::parse_system_time;
+
+    #[test]
+    fn engine_system_time_is_read_as_go_writes_it() {
+        // Go's time.RFC3339Nano, in UTC and with a zone offset.
+        let utc = parse_system_time("2026-03-04T05:06:07.123456789Z").unwrap();
+        assert_eq!(utc.unix_timestamp(), 1_772_600_767);
+        assert_eq!(utc.nanosecond(), 123_456_789);
+        let zoned = parse_system_time("2026-03-04T06:06:07.5+01:00").unwrap();
+        assert_eq!(zoned.unix_timestamp(), 1_772_600_767);
+        assert_eq!(
+            parse_system_time("2026-03-04T05:06:07Z"),
+            Some(utc.replace_nanosecond(0).unwrap())
+        );
+        assert_eq!(parse_system_time(""), None);
+        assert_eq!(parse_system_time("yesterday"), None);
+    }
+}

@@ -933,3 +933,35 @@ fn pre_release_identities_follow_the_commits_that_changed_them() {
     );
     assert_eq!(orgs_of("v1.29.0"), (admins, vec![], vec![], true));
 }
+
+#[test]
+fn overrides_replace_only_what_the_config_sets() {
+    let base = PkiSettings::new(KeyAlgorithm::EcdsaP256);
+    assert_eq!(base.ca_validity, Duration::hours(87_600));
+    assert_eq!(base.leaf_validity, Duration::hours(8_760));
+    assert_eq!(base.with(&PkiOverrides::default()), base);
+    let alg_only = PkiOverrides {
+        algorithm: Some(KeyAlgorithm::Rsa3072),
+        ..Default::default()
+    };
+    assert_eq!(
+        base.with(&alg_only),
+        PkiSettings {
+            algorithm: KeyAlgorithm::Rsa3072,
+            ..base
+        }
+    );
+    let lifetimes = PkiOverrides {
+        ca_validity: Some(Duration::hours(5)),
+        leaf_validity: Some(Duration::hours(2)),
+        ..Default::default()
+    };
+    assert_eq!(
+        base.with(&lifetimes),
+        PkiSettings {
+            ca_validity: Duration::hours(5),
+            leaf_validity: Duration::hours(2),
+            ..base
+        }
+    );
+}

@@ -7,6 +7,7 @@ mod e2e_bootstrap;
 mod e2e_ci;
 mod e2e_ha;
 mod e2e_network;
+mod e2e_pki;
 mod e2e_provision;
 mod kubeconfig_files;
 mod pki_peers;
