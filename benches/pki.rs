@@ -71,10 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             times.sort();
             let median = (times[RUNS / 2 - 1] + times[RUNS / 2]) / 2;
-            let name = match alg {
-                KeyAlgorithm::EcdsaP256 => "ECDSA-P256",
-                KeyAlgorithm::Rsa2048 => "RSA-2048",
-            };
+            let name = alg.kubeadm_name();
             println!(
                 "{name:<10} {count:>14} {files:>6} {:>12} {:>12} {:>12}",
                 ms(median),
