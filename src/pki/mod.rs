@@ -21,7 +21,7 @@ use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 
 /// kubeadm's default `certificatesDir`.
-pub const DEFAULT_CERTIFICATES_DIR: &str = "/etc/kubernetes/pki";
+const DEFAULT_CERTIFICATES_DIR: &str = "/etc/kubernetes/pki";
 /// Directory of kubeadm's kubeconfig files in a node.
 const KUBECONFIG_DIR: &str = "/etc/kubernetes";
 /// Mode of certificates.
@@ -129,8 +129,10 @@ pub struct PkiOverrides {
     pub leaf_validity: Option<Duration>,
 }
 
-/// What kubeadm would derive a control-plane node's certificates from. Filled from the node's
-/// rendered kubeadm config (`cluster::kubeadm::cert_inputs`) so both always agree.
+/// What kubeadm would derive a control-plane node's certificates from, after its dynamic
+/// defaults. Filled from the rendered kubeadm configs (`cluster::kubeadm::cert_inputs`: the
+/// cluster-wide fields from the bootstrap node's ClusterConfiguration, the rest from the node's
+/// own file) so both always agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeCertInputs {
     /// `nodeRegistration.name` (the container name).
@@ -342,7 +344,9 @@ impl ClusterPki {
         &self.bootstrap_token
     }
 
-    /// Every file for one control-plane node (paths absolute in the node: /etc/kubernetes/pki/..., /etc/kubernetes/*.conf).
+    /// Every file for one control-plane node, with absolute paths in the node: certificates and
+    /// keys under `certificatesDir` (`/etc/kubernetes/pki` by default), kubeconfigs in
+    /// `/etc/kubernetes`. Certificates are dated by the nodes' clock.
     pub fn control_plane_files(
         &self,
         node: &NodeCertInputs,
