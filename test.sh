@@ -35,6 +35,7 @@ step "Test images (registry-free: debootstrap + docker import)"
 as_root images/base/build | tail -n1
 as_root tests/standin/build | tail -n1
 as_root images/haproxy/build | tail -n1
+as_root images/registry/build | tail -n1
 
 step "Tests"
 export KINDLING_E2E=require KINDLING_REQUIRE_PEERS=1

@@ -1,11 +1,13 @@
 //! `kindling create cluster`.
 
 use super::{Ctx, Format, Interrupted, print_stdout, resolve_name};
+use crate::cluster::context_name;
 use crate::cluster::create::{
     self, Cancelled, Cleanup, CreateRequest, DEFAULT_LOAD_BALANCER_IMAGE, plan,
 };
-use crate::cluster::{DEFAULT_NETWORK, context_name};
 use crate::config::{self, Cluster};
+use crate::input::{MAX_INPUT_BYTES, read_text_limited};
+use crate::kubeconfig::KubeconfigError;
 use crate::pki::KeyAlgorithm;
 use crate::report::Reporter;
 use crate::util::{parse_go_duration, shell_quote};
@@ -13,7 +15,6 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -75,6 +76,22 @@ pub struct ClusterArgs {
     /// (kindling) output format: text prints nothing on stdout, json prints a summary
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     output: Format,
+    /// (kindling) create or reuse a local registry the nodes pull from, NAME[:PORT] (default
+    /// kind-registry on 127.0.0.1:5001, or a free port) [env: KINDLING_REGISTRY=1|NAME[:PORT]]
+    #[arg(long, value_name = "NAME:PORT", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    registry: Option<String>,
+    /// (kindling) image of the local registry and pull-through caches
+    #[arg(long, value_name = "string", env = "KINDLING_REGISTRY_IMAGE", default_value = crate::registry::DEFAULT_IMAGE)]
+    registry_image: String,
+    /// (kindling) pull through a local cache of this registry: docker.io, ghcr.io, registry.k8s.io,
+    /// quay.io, any HOST, or HOST=URL (repeatable)
+    #[arg(
+        long,
+        value_name = "HOST[=URL]",
+        env = "KINDLING_REGISTRY_MIRRORS",
+        value_delimiter = ','
+    )]
+    registry_mirror: Vec<String>,
 }
 
 /// Runs `create cluster`.
@@ -90,19 +107,18 @@ pub async fn run(cmd: CreateCommand, ctx: &Ctx) -> anyhow::Result<()> {
     })
 }
 
-/// Reads, overrides and defaults the config the way kind does (validation comes later).
+/// Reads, overrides and defaults the config the way kind does (validation comes next).
 fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     let mut cfg = match args.config.as_deref() {
         None | Some("") => config::default_config(),
         Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
+            let text = read_text_limited(std::io::stdin().lock(), MAX_INPUT_BYTES)
                 .context("error reading config from stdin")?;
             config::parse(&text)?
         }
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = std::fs::File::open(path)
+                .and_then(|file| read_text_limited(file, MAX_INPUT_BYTES))
                 .with_context(|| format!("error reading file: {path}"))?;
             config::parse(&text).with_context(|| format!("invalid config file {path}"))?
         }
@@ -117,10 +133,12 @@ fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
 
 async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let cfg = load_config(&args)?;
+    // Before the name or any value is used or printed; every problem at once.
+    cfg.validate()?;
     let name = cfg.name.clone();
     let working_dir = std::env::current_dir().context("cannot read the current directory")?;
     if args.dry_run {
-        cfg.validate()?;
+        registry_options(&args)?;
         return print_plan(&name, &cfg, &args, working_dir);
     }
     let paths = super::delete::kubeconfig_paths(args.kubeconfig.as_deref())?;
@@ -138,6 +156,8 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         working_dir,
         host_env: host_env(),
         docker_config_proxies: docker_config_proxies(),
+        network_override: network_override(),
+        registry: registry_options(&args)?,
     };
     let engine = ctx.engine().await?;
     let cancel = CancellationToken::new();
@@ -164,11 +184,19 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
                 ),
                 _ => "everything this run made has been removed".to_string(),
             };
-            return Err(match signal.load(Ordering::SeqCst) {
-                15 => anyhow::Error::new(Interrupted::Sigterm),
-                _ => anyhow::Error::new(Interrupted::Sigint),
-            }
+            return Err(anyhow::Error::new(Interrupted::from_signal(
+                signal.load(Ordering::SeqCst),
+            ))
             .context(format!("cluster \"{name}\" was not created: {what}")));
+        }
+        // Stopped before anything was made (waiting for the kubeconfig lock).
+        Err(e) if matches!(e.downcast_ref(), Some(KubeconfigError::Cancelled { .. })) => {
+            return Err(anyhow::Error::new(Interrupted::from_signal(
+                signal.load(Ordering::SeqCst),
+            ))
+            .context(format!(
+                "cluster \"{name}\" was not created: nothing was made"
+            )));
         }
         Err(e) => return Err(e),
     };
@@ -184,15 +212,40 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         salutation()
     ));
     if args.output == Format::Json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     }
     Ok(())
 }
 
-/// SIGINT and SIGTERM handlers (installing them replaces the default "terminate now").
+/// `--registry` (else `KINDLING_REGISTRY`), `--registry-image` and `--registry-mirror`.
+fn registry_options(args: &ClusterArgs) -> anyhow::Result<crate::registry::Options> {
+    use crate::registry::{LocalRegistry, Mirror, Options, dedupe_mirrors};
+    let local = match args.registry.as_deref() {
+        Some(value) => Some(LocalRegistry::parse(value)?),
+        None => LocalRegistry::from_env(std::env::var("KINDLING_REGISTRY").ok().as_deref())
+            .context("invalid KINDLING_REGISTRY")?,
+    };
+    let mirrors = args
+        .registry_mirror
+        .iter()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| Mirror::parse(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Options {
+        local,
+        mirrors: dedupe_mirrors(mirrors)?,
+        image: args.registry_image.clone(),
+    })
+}
+
+/// Handlers for the signals that mean "stop": SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal
+/// went away) and SIGQUIT (Ctrl-\). Installing them replaces the default "terminate now" (and
+/// SIGQUIT's core dump), so each one cancels the create and its rollback runs.
 struct SignalHandlers {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
 }
 
 impl SignalHandlers {
@@ -204,12 +257,14 @@ impl SignalHandlers {
         Ok(SignalHandlers {
             int: install(SignalKind::interrupt())?,
             term: install(SignalKind::terminate())?,
+            hup: install(SignalKind::hangup())?,
+            quit: install(SignalKind::quit())?,
         })
     }
 }
 
-/// Cancels the create on the first SIGINT or SIGTERM; later signals are ignored so the
-/// cleanup can finish (CI runners send SIGINT then SIGTERM before SIGKILL).
+/// Cancels the create on the first stopping signal; later signals are ignored so the cleanup
+/// can finish (CI runners send SIGINT then SIGTERM before SIGKILL).
 async fn watch_signals(
     mut handlers: SignalHandlers,
     cancel: CancellationToken,
@@ -218,15 +273,22 @@ async fn watch_signals(
     retain: bool,
 ) {
     loop {
-        let number = tokio::select! {
+        let number: u8 = tokio::select! {
             _ = handlers.int.recv() => 2,
             _ = handlers.term.recv() => 15,
+            _ = handlers.hup.recv() => 1,
+            _ = handlers.quit.recv() => 3,
         };
         if which
             .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            let name = if number == 2 { "SIGINT" } else { "SIGTERM" };
+            let name = match number {
+                1 => "SIGHUP",
+                3 => "SIGQUIT",
+                15 => "SIGTERM",
+                _ => "SIGINT",
+            };
             let then = if retain {
                 "keeping the nodes because of --retain"
             } else {
@@ -240,6 +302,14 @@ async fn watch_signals(
             );
         }
     }
+}
+
+/// `KIND_EXPERIMENTAL_DOCKER_NETWORK`: a Docker network for the nodes instead of `kind` (kind
+/// reads it only when creating; an empty value is unset).
+fn network_override() -> Option<String> {
+    std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// The host variables nodes may inherit (proxies, containerd snapshotter).
@@ -319,11 +389,12 @@ fn print_plan(
         working_dir,
         ..Default::default()
     };
+    let network = network_override().unwrap_or_else(|| crate::cluster::DEFAULT_NETWORK.to_string());
     let planned = plan::plan(
         name,
         cfg,
         &host,
-        DEFAULT_NETWORK,
+        &network,
         &args.load_balancer_image,
         "dry-run",
     );
@@ -364,12 +435,11 @@ fn print_plan(
         .collect();
     let doc = PlanJson {
         name: name.to_string(),
-        network: DEFAULT_NETWORK.to_string(),
+        network,
         nodes,
     };
     if args.output == Format::Json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
-        return Ok(());
+        return print_stdout(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
     }
     let mut text = format!("Cluster \"{}\" (dry run: nothing is created)\n", doc.name);
     for n in &doc.nodes {
@@ -384,6 +454,5 @@ fn print_plan(
             text.push_str(&format!("    mount {m}\n"));
         }
     }
-    print_stdout(&text);
-    Ok(())
+    print_stdout(&text)
 }

@@ -2,7 +2,7 @@
 
 use super::{Ctx, NameArg};
 use crate::cluster::{self, delete};
-use crate::kubeconfig::KubeconfigPaths;
+use crate::kubeconfig::{KubeconfigPaths, LockOptions};
 use crate::report::Reporter;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -60,11 +60,12 @@ pub fn go_quoted_list(items: &[String]) -> String {
 pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
     match cmd {
         DeleteCommand::Cluster(args) => {
-            let name = args.name.resolve();
+            let name = args.name.resolve()?;
             let paths = kubeconfig_paths(args.kubeconfig.as_deref())?;
             let engine = ctx.engine().await?;
             ctx.out.info(&format!("Deleting cluster \"{name}\" ..."));
-            let deleted = delete::delete_cluster(&engine, &name, &paths)
+            let lock = LockOptions::reporting_to(ctx.out.clone());
+            let deleted = delete::delete_cluster(&engine, &name, &paths, &lock)
                 .await
                 .map_err(|e| e.context(format!("failed to delete cluster \"{name}\"")))?;
             if !deleted.nodes.is_empty() {
@@ -73,11 +74,20 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
                     go_quoted_list(&deleted.nodes)
                 ));
             }
-            Ok(())
+            // kind's order: the nodes are gone, then what could not be cleaned fails the run.
+            match deleted.kubeconfig_error {
+                Some(problem) => Err(anyhow::anyhow!(
+                    "failed to delete cluster \"{name}\": {problem}"
+                )),
+                None => Ok(()),
+            }
         }
         DeleteCommand::Clusters(args) => {
             if !args.all && args.names.is_empty() {
                 anyhow::bail!("no cluster names provided");
+            }
+            for name in &args.names {
+                super::check_name_length(name)?;
             }
             let paths = kubeconfig_paths(args.kubeconfig.as_deref())?;
             let engine = ctx.engine().await?;
@@ -87,9 +97,10 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
                 args.names
             };
             let mut done = Vec::new();
+            let lock = LockOptions::reporting_to(ctx.out.clone());
             // kind deletes one after another and only logs failures; the exit code stays 0.
             for name in names {
-                match delete::delete_cluster(&engine, &name, &paths).await {
+                match delete::delete_cluster(&engine, &name, &paths, &lock).await {
                     Ok(deleted) if deleted.kubeconfig_error.is_none() => done.push(name),
                     Ok(deleted) => ctx.out.info(&format!(
                         "failed to delete cluster \"{name}\": {}",

@@ -38,29 +38,23 @@ pub struct LogsArgs {
     name: NameArg,
 }
 
-/// The version line kind writes to `kind-version.txt`.
+/// The version line kind writes to `kind-version.txt` (what `version` prints).
 pub fn version_line() -> String {
-    format!(
-        "kindling v{} {}/{}",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        super::go_arch(std::env::consts::ARCH)
-    )
+    super::version_line()
 }
 
 /// Runs an `export` subcommand.
 pub async fn run(cmd: ExportCommand, ctx: &Ctx) -> anyhow::Result<()> {
     match cmd {
         ExportCommand::Kubeconfig(args) => {
-            let name = args.name.resolve();
+            let name = args.name.resolve()?;
             let paths = super::delete::kubeconfig_paths(args.kubeconfig.as_deref())?;
             let engine = ctx.engine().await?;
             let cfg = access::cluster_kubeconfig(&engine, &name, args.internal).await?;
             let target = paths.merge_target().to_path_buf();
-            crate::util::blocking(move || {
-                kubeconfig::merge_into_file(&target, &cfg, &LockOptions::default())
-            })
-            .await?;
+            let lock = LockOptions::reporting_to(ctx.out.clone());
+            crate::util::blocking(move || kubeconfig::merge_into_file(&target, &cfg, &lock))
+                .await?;
             ctx.out.info(&format!(
                 "Set kubectl context to \"{}\"",
                 context_name(&name)
@@ -68,7 +62,7 @@ pub async fn run(cmd: ExportCommand, ctx: &Ctx) -> anyhow::Result<()> {
             Ok(())
         }
         ExportCommand::Logs(args) => {
-            let name = args.name.resolve();
+            let name = args.name.resolve()?;
             let engine = ctx.engine().await?;
             let dir = match args.output_dir {
                 Some(dir) => dir,
@@ -76,7 +70,7 @@ pub async fn run(cmd: ExportCommand, ctx: &Ctx) -> anyhow::Result<()> {
             };
             ctx.out
                 .info(&format!("Exporting logs for cluster \"{name}\" to:"));
-            print_stdout(&format!("{}\n", dir.display()));
+            print_stdout(&format!("{}\n", dir.display()))?;
             let collected = logs::export(&engine, &name, &dir, &version_line()).await?;
             for failure in &collected.failures {
                 ctx.out.warn(&format!("could not collect: {failure}"));

@@ -60,15 +60,15 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
             let clusters = cluster::list_clusters(&engine).await?;
             match output {
                 Format::Json => {
-                    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&clusters)?))
+                    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&clusters)?))?
                 }
                 Format::Text if clusters.is_empty() => ctx.out.info("No kind clusters found."),
-                Format::Text => print_stdout(&lines(clusters)),
+                Format::Text => print_stdout(&lines(clusters))?,
             }
         }
         GetCommand::Nodes(args) => {
+            let name = args.name.resolve()?;
             let engine = ctx.engine().await?;
-            let name = args.name.resolve();
             let scope = (!args.all_clusters).then_some(name.as_str());
             let nodes = cluster::list_nodes(&engine, scope).await?;
             match args.output {
@@ -90,7 +90,7 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
                             state: n.state.clone(),
                         })
                         .collect();
-                    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&json)?));
+                    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&json)?))?;
                 }
                 Format::Text if nodes.is_empty() => {
                     if args.all_clusters {
@@ -100,16 +100,15 @@ pub async fn run(cmd: GetCommand, ctx: &Ctx) -> anyhow::Result<()> {
                             .info(&format!("No kind nodes found for cluster \"{name}\"."));
                     }
                 }
-                Format::Text => print_stdout(&lines(nodes.into_iter().map(|n| n.name))),
+                Format::Text => print_stdout(&lines(nodes.into_iter().map(|n| n.name)))?,
             }
         }
         GetCommand::Kubeconfig(args) => {
+            let name = args.name.resolve()?;
             let engine = ctx.engine().await?;
-            let cfg =
-                cluster::access::cluster_kubeconfig(&engine, &args.name.resolve(), args.internal)
-                    .await?;
+            let cfg = cluster::access::cluster_kubeconfig(&engine, &name, args.internal).await?;
             // kind prints the document followed by an extra newline.
-            print_stdout(&format!("{}\n", cfg.to_yaml()?));
+            print_stdout(&format!("{}\n", cfg.to_yaml()?))?;
         }
     }
     Ok(())

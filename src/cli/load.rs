@@ -47,29 +47,17 @@ pub async fn run(cmd: LoadCommand, ctx: &Ctx) -> anyhow::Result<()> {
             if args.images.is_empty() {
                 anyhow::bail!("a list of image names is required");
             }
+            let name = args.name.resolve()?;
             let engine = ctx.engine().await?;
-            load::load_docker_images(
-                &engine,
-                &args.name.resolve(),
-                &args.images,
-                &args.nodes,
-                &*ctx.out,
-            )
-            .await
+            load::load_docker_images(&engine, &name, &args.images, &args.nodes, &*ctx.out).await
         }
         LoadCommand::ImageArchive(args) => {
             if args.archives.is_empty() {
                 anyhow::bail!("name of image archive is required");
             }
+            let name = args.name.resolve()?;
             let engine = ctx.engine().await?;
-            load::load_archives(
-                &engine,
-                &args.name.resolve(),
-                &args.archives,
-                &args.nodes,
-                &*ctx.out,
-            )
-            .await
+            load::load_archives(&engine, &name, &args.archives, &args.nodes, &*ctx.out).await
         }
     }
 }

@@ -7,8 +7,10 @@ mod export;
 mod get;
 mod load;
 pub mod output;
+mod registry;
 
 use crate::docker::{CommandError, Engine};
+use crate::report::Reporter as _;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use output::{Output, OutputMode};
 use std::io::Write;
@@ -23,12 +25,23 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_SIGINT: u8 = 130;
 /// Exit code when a create was interrupted by SIGTERM (128 + 15).
 pub const EXIT_SIGTERM: u8 = 143;
+/// Exit code when a create was interrupted by SIGHUP (128 + 1), e.g. its terminal closed.
+pub const EXIT_SIGHUP: u8 = 129;
+/// Exit code when a create was interrupted by SIGQUIT (128 + 3), e.g. Ctrl-\.
+pub const EXIT_SIGQUIT: u8 = 131;
 
 /// kindling creates and manages local Kubernetes clusters using Docker container 'nodes'.
 /// It is a drop-in replacement for kind.
 #[derive(Debug, Parser)]
-#[command(name = "kindling", version, disable_help_subcommand = true)]
+#[command(
+    name = "kindling",
+    disable_help_subcommand = true,
+    disable_version_flag = true
+)]
 struct Cli {
+    /// print kind's version line for the release kindling matches (`kind version 0.33.0`)
+    #[arg(short = 'V', long = "version")]
+    version: bool,
     /// info log verbosity, higher value produces more output
     #[arg(
         short = 'v',
@@ -77,8 +90,23 @@ enum Command {
         #[command(subcommand)]
         what: Option<load::LoadCommand>,
     },
-    /// Prints the kindling CLI version
-    Version,
+    /// (kindling) Manages local registries and pull-through caches [create, delete, list]
+    #[command(disable_help_subcommand = true)]
+    Registry {
+        #[command(subcommand)]
+        what: Option<registry::RegistryCommand>,
+    },
+    /// Prints the kind CLI version kindling matches, and kindling's own
+    Version {
+        /// (kindling) print kindling's own version instead of kind's
+        #[arg(long)]
+        kindling: bool,
+    },
+    /// Help about any command
+    Help {
+        /// the command to show help for, e.g. `get nodes`
+        command: Vec<String>,
+    },
     /// Output shell completion code for the specified shell (bash, zsh, fish or powershell)
     Completion {
         /// The shell to generate completions for
@@ -113,10 +141,22 @@ pub struct NameArg {
 }
 
 impl NameArg {
-    /// `--name`, else `KIND_CLUSTER_NAME` (when non-empty), else `kind`.
-    pub fn resolve(&self) -> String {
-        resolve_name(self.name.as_deref(), None)
+    /// `--name`, else `KIND_CLUSTER_NAME` (when non-empty), else `kind`; a name longer than any
+    /// cluster can have is refused before it is used (kind's character rule is left to create,
+    /// as in kind).
+    pub fn resolve(&self) -> anyhow::Result<String> {
+        let name = resolve_name(self.name.as_deref(), None);
+        check_name_length(&name)?;
+        Ok(name)
     }
+}
+
+/// Refuses a name over [`crate::config::MAX_CLUSTER_NAME_LEN`], quoting only its start.
+pub fn check_name_length(name: &str) -> anyhow::Result<()> {
+    if name.len() > crate::config::MAX_CLUSTER_NAME_LEN {
+        crate::config::check_cluster_name(name).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
 }
 
 /// kind's precedence: `--name` > `KIND_CLUSTER_NAME` > `config_name` > `kind`.
@@ -139,6 +179,116 @@ pub enum Interrupted {
     /// SIGTERM stopped the command.
     #[error("terminated by SIGTERM")]
     Sigterm,
+    /// SIGHUP stopped the command (its terminal went away).
+    #[error("stopped by SIGHUP")]
+    Sighup,
+    /// SIGQUIT stopped the command (Ctrl-\).
+    #[error("stopped by SIGQUIT")]
+    Sigquit,
+}
+
+impl Interrupted {
+    /// The interruption for a signal number (SIGINT for anything unknown).
+    pub fn from_signal(number: u8) -> Interrupted {
+        match number {
+            1 => Interrupted::Sighup,
+            3 => Interrupted::Sigquit,
+            15 => Interrupted::Sigterm,
+            _ => Interrupted::Sigint,
+        }
+    }
+
+    /// The exit code for it: 128 + the signal number, as shells report a signal's death.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Interrupted::Sigint => EXIT_SIGINT,
+            Interrupted::Sigterm => EXIT_SIGTERM,
+            Interrupted::Sighup => EXIT_SIGHUP,
+            Interrupted::Sigquit => EXIT_SIGQUIT,
+        }
+    }
+}
+
+/// The kind release whose behaviour (and version output) kindling matches.
+pub const KIND_VERSION: &str = "0.33.0";
+
+/// kind's `version` line, `kind v0.33.0 kindling-vX.Y.Z linux/amd64`: kind puts its Go version
+/// third; kindling puts its own version there, as one word so tools splitting on spaces see
+/// the same four fields.
+pub fn version_line() -> String {
+    format!(
+        "kind v{KIND_VERSION} kindling-v{} {}",
+        env!("CARGO_PKG_VERSION"),
+        platform()
+    )
+}
+
+/// `GOOS/GOARCH` for this build, as kind prints them.
+fn platform() -> String {
+    format!(
+        "{}/{}",
+        go_os(std::env::consts::OS),
+        go_arch(std::env::consts::ARCH)
+    )
+}
+
+/// The `KIND_EXPERIMENTAL_PROVIDER` values kind knows besides `docker`.
+const OTHER_PROVIDERS: [&str; 4] = ["podman", "nerdctl", "finch", "nerdctl.lima"];
+
+/// kind's handling of `KIND_EXPERIMENTAL_PROVIDER` for commands that use a provider: `docker`
+/// is announced, an unknown value ignored with kind's message; a provider kindling does not
+/// have is an error naming it (kind would use it).
+fn check_provider(value: Option<&str>, out: &Output) -> anyhow::Result<()> {
+    match value {
+        None | Some("") => Ok(()),
+        // kind's messages are its logger's Warn lines, which carry no prefix.
+        Some("docker") => {
+            out.info("using docker due to KIND_EXPERIMENTAL_PROVIDER");
+            Ok(())
+        }
+        Some(p) if OTHER_PROVIDERS.contains(&p) => anyhow::bail!(
+            "KIND_EXPERIMENTAL_PROVIDER={p} asks for the {p} provider, which kindling does not \
+             support yet (only docker); unset KIND_EXPERIMENTAL_PROVIDER or set it to docker"
+        ),
+        Some(p) => {
+            out.info(&format!(
+                "ignoring unknown value {} for KIND_EXPERIMENTAL_PROVIDER",
+                go_quote(p)
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// Go's `%q` for the printable text kind quotes.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The name the binary was invoked as (`kind` when installed under kind's name).
+fn invoked_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "kindling".to_string())
 }
 
 /// Shared state every command gets.
@@ -154,11 +304,15 @@ impl Ctx {
     }
 }
 
-/// Writes data to stdout; a closed stdout (e.g. `| head`) is not an error.
-pub fn print_stdout(text: &str) {
+/// Writes data to stdout. A closed pipe (e.g. `| head`) is not an error: the reader has what
+/// it wanted. Any other failure (`> /dev/full`, a vanished disk) is, since the data is lost.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(err) => Err(anyhow::Error::new(err).context("failed to write to stdout")),
+    }
 }
 
 /// Writes text to stderr; a closed stderr is not an error (nothing could report it).
@@ -193,6 +347,13 @@ pub fn main() -> ExitCode {
         }
     };
     let ctx = Ctx { out: out.clone() };
+    if cli.version {
+        // cobra's version template, which tools read as `kind --version | cut -d' ' -f3`.
+        return match print_stdout(&format!("kind version {KIND_VERSION}\n")) {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(err) => report_error(&out, &err),
+        };
+    }
     let result = runtime.block_on(run(cli.command, &ctx));
     // Background work (progress tickers, dropped tasks) must not delay exit.
     runtime.shutdown_background();
@@ -205,10 +366,7 @@ pub fn main() -> ExitCode {
 fn report_error(out: &Output, err: &anyhow::Error) -> ExitCode {
     if let Some(interrupted) = err.downcast_ref::<Interrupted>() {
         out.error(&format!("{err:#}"));
-        return ExitCode::from(match interrupted {
-            Interrupted::Sigint => EXIT_SIGINT,
-            Interrupted::Sigterm => EXIT_SIGTERM,
-        });
+        return ExitCode::from(interrupted.exit_code());
     }
     out.error(&format!("{err:#}"));
     let failed_command = err.chain().find_map(|e| {
@@ -231,8 +389,18 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
     use clap::error::ErrorKind;
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            print_stdout(&err.render().to_string());
-            return ExitCode::from(EXIT_OK);
+            return match print_stdout(&err.render().to_string()) {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(e) => {
+                    let out = Output::new(OutputMode {
+                        quiet,
+                        verbosity: 0,
+                        smart,
+                    });
+                    out.error(&format!("{e:#}"));
+                    ExitCode::from(EXIT_ERROR)
+                }
+            };
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             if !quiet {
@@ -250,7 +418,8 @@ fn clap_error(err: clap::Error, quiet: bool, smart: bool) -> ExitCode {
     }
     let rendered = err.render().to_string();
     let first = rendered.lines().next().unwrap_or("invalid arguments");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
+    // clap quotes the offending argument, which may be huge.
+    let message = crate::input::clip_to(first.strip_prefix("error: ").unwrap_or(first), 300);
     let out = Output::new(OutputMode {
         quiet,
         verbosity: 0,
@@ -276,24 +445,25 @@ fn subcommand_required(path: &[&str]) -> anyhow::Result<()> {
 }
 
 async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
+    if command.as_ref().is_some_and(uses_provider) {
+        check_provider(
+            std::env::var("KIND_EXPERIMENTAL_PROVIDER").ok().as_deref(),
+            &ctx.out,
+        )?;
+    }
     match command {
-        None => {
-            print_stdout(&Cli::command().render_help().to_string());
-            Ok(())
+        None => print_stdout(&Cli::command().render_help().to_string()),
+        Some(Command::Version { kindling }) => {
+            let own = env!("CARGO_PKG_VERSION");
+            let line = match (kindling, ctx.out.mode().quiet) {
+                (false, false) => version_line(),
+                (false, true) => KIND_VERSION.to_string(),
+                (true, false) => format!("kindling v{own} {}", platform()),
+                (true, true) => own.to_string(),
+            };
+            print_stdout(&format!("{line}\n"))
         }
-        Some(Command::Version) => {
-            let version = env!("CARGO_PKG_VERSION");
-            if ctx.out.mode().quiet {
-                print_stdout(&format!("{version}\n"));
-            } else {
-                print_stdout(&format!(
-                    "kindling v{version} {}/{}\n",
-                    std::env::consts::OS,
-                    go_arch(std::env::consts::ARCH)
-                ));
-            }
-            Ok(())
-        }
+        Some(Command::Help { command }) => print_stdout(&help_text(&command)),
         Some(Command::Completion { shell }) => {
             let Some(shell) = shell else {
                 return subcommand_required(&["completion"]);
@@ -305,9 +475,9 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
                 CompletionShell::Powershell => clap_complete::Shell::PowerShell,
             };
             let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "kindling", &mut buf);
-            print_stdout(&String::from_utf8_lossy(&buf));
-            Ok(())
+            // Registered for the name this binary runs as, e.g. `kind` when installed as kind.
+            clap_complete::generate(shell, &mut Cli::command(), invoked_name(), &mut buf);
+            print_stdout(&String::from_utf8_lossy(&buf))
         }
         Some(Command::Create { what }) => match what {
             Some(cmd) => create::run(cmd, ctx).await,
@@ -329,15 +499,84 @@ async fn run(command: Option<Command>, ctx: &Ctx) -> anyhow::Result<()> {
             Some(cmd) => load::run(cmd, ctx).await,
             None => subcommand_required(&["load"]),
         },
+        Some(Command::Registry { what }) => match what {
+            Some(cmd) => registry::run(cmd, ctx).await,
+            None => subcommand_required(&["registry"]),
+        },
     }
 }
 
-/// Go's names for CPU architectures, as kind prints them.
+/// Whether a command makes a node provider in kind (every command that touches clusters).
+fn uses_provider(command: &Command) -> bool {
+    match command {
+        Command::Create { what } => what.is_some(),
+        Command::Delete { what } => what.is_some(),
+        Command::Get { what } => what.is_some(),
+        Command::Export { what } => what.is_some(),
+        Command::Load { what } => what.is_some(),
+        Command::Registry { what } => what.is_some(),
+        Command::Version { .. } | Command::Help { .. } | Command::Completion { .. } => false,
+    }
+}
+
+/// cobra's `help [command]`: what `<command> --help` prints; an unknown first word prints
+/// `Unknown help topic` and the top-level help. Words after the deepest match are ignored.
+fn help_text(topic: &[String]) -> String {
+    let root = Cli::command();
+    let mut path = Vec::new();
+    let mut cmd = &root;
+    for (i, word) in topic.iter().enumerate() {
+        match cmd.find_subcommand(word) {
+            Some(sub) => {
+                path.push(word.as_str());
+                cmd = sub;
+            }
+            None if i == 0 => {
+                let words: Vec<String> = topic.iter().map(|w| format!("`{w}`")).collect();
+                return format!(
+                    "Unknown help topic [{}]\n{}",
+                    words.join(" "),
+                    flag_help(&[])
+                );
+            }
+            None => break,
+        }
+    }
+    flag_help(&path)
+}
+
+/// Exactly what `kindling <path> --help` prints.
+fn flag_help(path: &[&str]) -> String {
+    let argv = std::iter::once("kindling")
+        .chain(path.iter().copied())
+        .chain(std::iter::once("--help"));
+    match Cli::command().try_get_matches_from(argv) {
+        Err(e) => e.render().to_string(),
+        // Not reached: --help always ends parsing with the help "error".
+        Ok(_) => String::new(),
+    }
+}
+
+/// Go's names for operating systems (`GOOS`), as kind prints them.
+fn go_os(rust_os: &str) -> &str {
+    match rust_os {
+        "macos" => "darwin",
+        other => other,
+    }
+}
+
+/// Go's names for CPU architectures (`GOARCH`), as kind prints them.
 fn go_arch(rust_arch: &str) -> &str {
+    let little = cfg!(target_endian = "little");
     match rust_arch {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         "x86" => "386",
+        "loongarch64" => "loong64",
+        "powerpc64" if little => "ppc64le",
+        "powerpc64" => "ppc64",
+        "mips64" if little => "mips64le",
+        "mips" if little => "mipsle",
         other => other,
     }
 }
@@ -355,5 +594,28 @@ mod tests {
     fn go_arch_names() {
         assert_eq!(go_arch("x86_64"), "amd64");
         assert_eq!(go_arch("aarch64"), "arm64");
+        assert_eq!(go_arch("s390x"), "s390x");
+        assert_eq!(go_os("macos"), "darwin");
+        assert_eq!(go_os("linux"), "linux");
+    }
+
+    #[test]
+    fn version_line_has_kinds_four_fields() {
+        let line = version_line();
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 4, "{line}");
+        assert_eq!(fields[0], "kind");
+        assert_eq!(fields[1], format!("v{KIND_VERSION}"));
+        assert_eq!(
+            fields[2],
+            format!("kindling-v{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(fields[3].contains('/'), "{line}");
+    }
+
+    #[test]
+    fn go_quote_escapes_like_go() {
+        assert_eq!(go_quote("podmn"), "\"podmn\"");
+        assert_eq!(go_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
     }
 }

@@ -13,18 +13,20 @@ pub struct Deleted {
     pub nodes: Vec<String>,
     /// Kubeconfig files that had entries removed.
     pub kubeconfigs_changed: Vec<std::path::PathBuf>,
-    /// Why updating a kubeconfig file failed, if it did (the nodes are gone regardless).
+    /// Why updating kubeconfig files failed, if it did, with every cause (the nodes are gone
+    /// regardless, and every other file was still cleaned).
     pub kubeconfig_error: Option<String>,
 }
 
 /// Removes every container labelled with the cluster, and its kubeconfig entries in every
 /// kubeconfig file. A node removal failure is an error; a kubeconfig failure is reported in
 /// [`Deleted::kubeconfig_error`] once the nodes are gone, so the caller can print the deleted
-/// nodes first and then fail (kind-facts §6).
+/// nodes first and then fail (kind-facts §6). Lock notices go to `lock`'s reporter.
 pub async fn delete_cluster(
     engine: &Engine,
     name: &str,
     kubeconfig: &KubeconfigPaths,
+    lock: &LockOptions,
 ) -> anyhow::Result<Deleted> {
     let containers = engine
         .list_containers(&format!("{CLUSTER_LABEL}={name}"))
@@ -35,7 +37,8 @@ pub async fn delete_cluster(
         .list_containers(&format!("{HELPER_LABEL}={name}"))
         .await
         .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))?;
-    let kubeconfig_result = remove_kubeconfig_entries(kubeconfig, name).await;
+    let (kubeconfigs_changed, failures) =
+        remove_kubeconfig_entries(kubeconfig, name, lock.clone()).await;
     let nodes: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
     let all: Vec<String> = nodes
         .iter()
@@ -45,12 +48,18 @@ pub async fn delete_cluster(
     remove_containers(engine, &all)
         .await
         .map_err(|e| anyhow::anyhow!("failed to delete nodes: {e}"))?;
-    let (kubeconfigs_changed, kubeconfig_error) = match kubeconfig_result {
-        Ok(changed) => (changed, None),
-        Err(e) => (
-            Vec::new(),
-            Some(format!("failed to update kubeconfig: {e}")),
-        ),
+    let kubeconfig_error = match failures.as_slice() {
+        [] => None,
+        [only] => Some(format!("failed to update kubeconfig: {}", chain(only))),
+        several => Some(format!(
+            "failed to update {} kubeconfig files:\n{}",
+            several.len(),
+            several
+                .iter()
+                .map(|e| format!("  {}", chain(e)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
     };
     Ok(Deleted {
         nodes,
@@ -72,23 +81,38 @@ pub async fn remove_containers(
         .map(|_| ())
 }
 
-/// Drops `kind-<name>` from every kubeconfig file; returns the files that changed.
+/// Drops `kind-<name>` from every kubeconfig file, going on past a file that fails; returns
+/// the files that changed and the failures.
 pub async fn remove_kubeconfig_entries(
     paths: &KubeconfigPaths,
     name: &str,
-) -> Result<Vec<std::path::PathBuf>, kubeconfig::KubeconfigError> {
+    lock: LockOptions,
+) -> (Vec<std::path::PathBuf>, Vec<kubeconfig::KubeconfigError>) {
     let files = paths.all().to_vec();
     let name = name.to_string();
     // Lock waits sleep; keep them off the async workers.
     crate::util::blocking(move || {
         let mut changed = Vec::new();
-        let lock = LockOptions::default();
+        let mut failures = Vec::new();
         for file in files {
-            if kubeconfig::remove_from_file(&file, &name, &lock)? {
-                changed.push(file);
+            match kubeconfig::remove_from_file(&file, &name, &lock) {
+                Ok(true) => changed.push(file),
+                Ok(false) => {}
+                Err(e) => failures.push(e),
             }
         }
-        Ok(changed)
+        (changed, failures)
     })
     .await
+}
+
+/// An error with its causes, `a: b: c` (the file, then what the system or parser said).
+fn chain(err: &kubeconfig::KubeconfigError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }

@@ -80,7 +80,12 @@ pub async fn export(
                 .inspect_container_json(&n)
                 .await
                 .map_err(|e| e.to_string())?;
-            write(d.join("inspect.json"), pretty(&inspect)).await
+            // `docker inspect NODE` prints an array, one element per container asked for.
+            write(
+                d.join("inspect.json"),
+                docker_inspect_text(&serde_json::Value::Array(vec![inspect])),
+            )
+            .await
         }));
         for (file, command) in NODE_COMMANDS {
             let (n, d) = (node.name.clone(), node_dir.clone());
@@ -102,6 +107,19 @@ pub async fn export(
         .filter_map(Result::err)
         .collect();
     Ok(Collected { failures })
+}
+
+/// JSON laid out as the docker CLI prints `docker inspect`: four-space indents, final newline.
+fn docker_inspect_text(value: &serde_json::Value) -> Vec<u8> {
+    use serde::Serialize as _;
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    if value.serialize(&mut ser).is_err() {
+        return pretty(value);
+    }
+    out.push(b'\n');
+    out
 }
 
 fn pretty(value: &serde_json::Value) -> Vec<u8> {
@@ -234,5 +252,14 @@ mod tests {
         assert_eq!(t("a.log", "../../etc/passwd"), None);
         assert!(inside(Path::new("./journal/x")));
         assert!(!inside(Path::new("../x")));
+    }
+
+    #[test]
+    fn inspect_text_is_laid_out_like_docker_inspect() {
+        let v = serde_json::json!([{"Name": "/n", "State": {"Running": true}}]);
+        assert_eq!(
+            String::from_utf8(docker_inspect_text(&v)).unwrap(),
+            "[\n    {\n        \"Name\": \"/n\",\n        \"State\": {\n            \"Running\": true\n        }\n    }\n]\n"
+        );
     }
 }

@@ -11,7 +11,7 @@ mod validate;
 
 pub use defaults::default_config;
 pub use types::*;
-pub use validate::{Cidr, ValidationErrors};
+pub use validate::{Cidr, MAX_CLUSTER_NAME_LEN, ValidationErrors, check_cluster_name};
 
 use crate::yaml::{self, YamlError};
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// The text is not valid YAML (or not a mapping), so `kind`/`apiVersion` cannot be read.
-    #[error("could not determine kind / apiVersion for config: {0}")]
+    #[error("could not determine kind / apiVersion for config: {}", clip_message(.0))]
     Syntax(YamlError),
     /// The document holds nothing (empty, or only comments).
     #[error("config is empty: it must set at least `apiVersion: {API_VERSION}` and `kind: {KIND}`")]
@@ -29,10 +29,13 @@ pub enum ConfigError {
     #[error("unknown apiVersion: (none); the config must set `apiVersion: {API_VERSION}`")]
     MissingApiVersion,
     /// `apiVersion` is not `kind.x-k8s.io/v1alpha4`.
-    #[error("unknown apiVersion: {0}")]
+    #[error("unknown apiVersion: {}", crate::input::clip(.0))]
     UnknownApiVersion(String),
     /// `kind` is not `Cluster` (empty when the document has no `kind`).
-    #[error("unknown kind {kind} for apiVersion: {api_version}")]
+    #[error(
+        "unknown kind {} for apiVersion: {api_version}",
+        crate::input::clip(kind)
+    )]
     UnknownKind {
         /// The `kind` as written.
         kind: String,
@@ -40,8 +43,13 @@ pub enum ConfigError {
         api_version: String,
     },
     /// Strict decoding failed: unknown field, wrong type, bad propagation or protocol.
-    #[error("unable to decode config: {0}")]
+    #[error("unable to decode config: {}", clip_message(.0))]
     Decode(YamlError),
+}
+
+/// A parser message as shown: parsers quote the offending value, which may be huge.
+fn clip_message(err: &YamlError) -> String {
+    crate::input::clip_to(&err.to_string(), 400)
 }
 
 impl ConfigError {

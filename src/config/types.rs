@@ -10,7 +10,8 @@ pub const API_VERSION: &str = "kind.x-k8s.io/v1alpha4";
 /// The only accepted `kind`.
 pub const KIND: &str = "Cluster";
 /// kind's default node image (kind-facts §2.3).
-pub const DEFAULT_NODE_IMAGE: &str = "kindest/node:v1.37.0-rc.1@sha256:aabfbaf916de1af22a1e0bf56307b9f775e8e8961a61a653c86e373320dbea2e";
+pub const DEFAULT_NODE_IMAGE: &str =
+    "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5";
 /// Default cluster name.
 pub const DEFAULT_CLUSTER_NAME: &str = "kind";
 

@@ -1,6 +1,7 @@
 //! kind's validation rules for a defaulted config (kind-facts §2.4), with kind's message texts.
 
 use super::types::{Cluster, Node, PortMapping};
+use crate::input::clip;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -27,11 +28,8 @@ impl Cluster {
         let mut errors = Vec::new();
         let net = &self.networking;
 
-        if !is_valid_cluster_name(&self.name) {
-            errors.push(format!(
-                "'{}' is not a valid cluster name, cluster names must match `^[a-z0-9.-]+$`",
-                self.name
-            ));
+        if let Err(e) = check_cluster_name(&self.name) {
+            errors.push(e);
         }
         // 0 asks kindling for a random free port, so there is nothing to check.
         if net.api_server_port != 0
@@ -40,7 +38,7 @@ impl Cluster {
             errors.push(format!("invalid apiServerPort: {e}"));
         }
         if !matches!(net.ip_family.as_str(), "ipv4" | "ipv6" | "dual") {
-            errors.push(format!("invalid ipFamily: {}", net.ip_family));
+            errors.push(format!("invalid ipFamily: {}", clip(&net.ip_family)));
         }
         if let Err(e) = check_subnets(&net.pod_subnet, &net.ip_family) {
             errors.push(format!("invalid pod subnet {e}"));
@@ -52,7 +50,10 @@ impl Cluster {
             net.kube_proxy_mode.as_str(),
             "iptables" | "ipvs" | "nftables" | "none"
         ) {
-            errors.push(format!("invalid kubeProxyMode: {}", net.kube_proxy_mode));
+            errors.push(format!(
+                "invalid kubeProxyMode: {}",
+                clip(&net.kube_proxy_mode)
+            ));
         }
         for (index, node) in self.nodes.iter().enumerate() {
             for e in node_errors(node) {
@@ -72,6 +73,28 @@ impl Cluster {
             Err(ValidationErrors(errors))
         }
     }
+}
+
+/// The longest cluster name accepted (a DNS subdomain's limit). kind sets no limit but warns
+/// above 50 characters, where node host names outgrow Linux's 64; far longer is a mistake.
+pub const MAX_CLUSTER_NAME_LEN: usize = 253;
+
+/// kind's rule for a cluster name (`^[a-z0-9.-]+$`) and kindling's length bound, checked before
+/// the name is used anywhere; the message quotes at most a short prefix of a bad name.
+pub fn check_cluster_name(name: &str) -> Result<(), String> {
+    if name.len() > MAX_CLUSTER_NAME_LEN {
+        return Err(format!(
+            "'{}' is not a valid cluster name, cluster names must be at most {MAX_CLUSTER_NAME_LEN} characters",
+            clip(name)
+        ));
+    }
+    if !is_valid_cluster_name(name) {
+        return Err(format!(
+            "'{}' is not a valid cluster name, cluster names must match `^[a-z0-9.-]+$`",
+            clip(name)
+        ));
+    }
+    Ok(())
 }
 
 /// kind's `^[a-z0-9.-]+$`.
@@ -96,8 +119,12 @@ fn check_subnets(subnets: &str, family: &str) -> Result<(), String> {
     let mut cidrs = Vec::new();
     // No trimming: kind rejects `a, b` because ` b` is not a CIDR.
     for text in subnets.split(',') {
-        let cidr = Cidr::parse(text)
-            .map_err(|e| format!("failed to parse cidr value:{text:?} with error: {e}"))?;
+        let cidr = Cidr::parse(text).map_err(|e| {
+            format!(
+                "failed to parse cidr value:{:?} with error: {e}",
+                clip(text)
+            )
+        })?;
         cidrs.push(cidr);
     }
     const DUAL: &str =
@@ -118,7 +145,7 @@ fn check_subnets(subnets: &str, family: &str) -> Result<(), String> {
 fn node_errors(node: &Node) -> Vec<String> {
     let mut errors = Vec::new();
     if !matches!(node.role.as_str(), "control-plane" | "worker") {
-        errors.push(format!("{:?} is not a valid node role", node.role));
+        errors.push(format!("{:?} is not a valid node role", clip(&node.role)));
     }
     if node.image.is_empty() {
         errors.push("image is a required field".to_string());
@@ -151,8 +178,9 @@ fn check_host_bindings(mappings: &[PortMapping]) -> Result<(), String> {
         let address = if mapping.listen_address.is_empty() {
             WILDCARD
         } else {
-            parse_ip(&mapping.listen_address)
-                .ok_or_else(|| format!("invalid listen address: {}", mapping.listen_address))?
+            parse_ip(&mapping.listen_address).ok_or_else(|| {
+                format!("invalid listen address: {}", clip(&mapping.listen_address))
+            })?
         };
         let key = format!("{}/{}", mapping.host_port, mapping.protocol);
         // The message shows the address as written-and-normalised, before `::` becomes 0.0.0.0.
@@ -198,7 +226,7 @@ impl Cidr {
     /// Parses `<address>/<prefix>` strictly (no spaces, decimal prefix within the family's size).
     /// The error reads `invalid CIDR address: <text>`.
     pub fn parse(text: &str) -> Result<Cidr, String> {
-        let bad = || format!("invalid CIDR address: {text}");
+        let bad = || format!("invalid CIDR address: {}", clip(text));
         let (address, prefix) = text.split_once('/').ok_or_else(bad)?;
         if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
@@ -246,6 +274,43 @@ impl fmt::Display for Cidr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_values_are_quoted_by_a_short_prefix_only() {
+        let huge = "A".repeat(5 << 20);
+        let mut cfg = crate::config::default_config();
+        cfg.apply_defaults();
+        cfg.name = huge.clone();
+        cfg.networking.ip_family = huge.clone();
+        cfg.networking.pod_subnet = huge.clone();
+        cfg.networking.kube_proxy_mode = huge.clone();
+        cfg.nodes[0].role = huge.clone();
+        let mut errors = cfg.validate().unwrap_err().0;
+        // The role is no longer control-plane, so this one follows; it quotes nothing.
+        assert_eq!(
+            errors.pop().as_deref(),
+            Some("must have at least one control-plane node")
+        );
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        for e in &errors {
+            assert!(e.len() < 300, "{} bytes: {}", e.len(), &e[..300]);
+            assert!(e.contains("(5242880 bytes in all)"), "{e}");
+        }
+        assert!(
+            errors[0].contains("at most 253 characters"),
+            "{}",
+            errors[0]
+        );
+        // A long name of valid characters is refused too; up to the bound it is kind's rule.
+        let long = "a".repeat(MAX_CLUSTER_NAME_LEN + 1);
+        assert!(check_cluster_name(&long).is_err());
+        assert!(check_cluster_name(&long[1..]).is_ok());
+        assert!(
+            check_cluster_name("Bad")
+                .unwrap_err()
+                .contains("must match")
+        );
+    }
 
     #[test]
     fn cidr_parses_both_families_and_masks_host_bits() {

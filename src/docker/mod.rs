@@ -8,6 +8,7 @@ mod exec;
 mod files;
 mod image;
 mod network;
+mod registry;
 mod spec;
 
 pub use container::{ContainerDetails, ContainerSummary};
@@ -16,6 +17,7 @@ pub use exec::ExecOutput;
 pub use files::FileToWrite;
 pub use image::{ImageInfo, ImageRef};
 pub use network::{NetworkOutcome, ula_subnet};
+pub use registry::{ContainerListing, registry_credentials};
 pub use spec::{ContainerSpec, PortPublish, Security};
 
 use std::time::Duration;

@@ -70,6 +70,8 @@ pub struct ContainerSpec {
     pub devices: Vec<String>,
     /// Restart on failure at most this many times (kind: 1); `None` = never restart.
     pub restart_on_failure: Option<i64>,
+    /// Restart always, also after the engine restarts (registries); wins over the above.
+    pub restart_always: bool,
     /// Share the host's user namespace (engines with userns-remap).
     pub userns_host: bool,
     /// Share the host's PID namespace (only the capability probe).
@@ -100,6 +102,7 @@ impl ContainerSpec {
             sysctls: BTreeMap::new(),
             devices: Vec::new(),
             restart_on_failure: Some(1),
+            restart_always: false,
             userns_host: false,
             pid_host: false,
             tty: true,
@@ -170,7 +173,12 @@ impl ContainerSpec {
                     .collect(),
             );
         }
-        if let Some(max) = self.restart_on_failure {
+        if self.restart_always {
+            host.restart_policy = Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ALWAYS),
+                maximum_retry_count: None,
+            });
+        } else if let Some(max) = self.restart_on_failure {
             host.restart_policy = Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::ON_FAILURE),
                 maximum_retry_count: Some(max),

@@ -5,26 +5,69 @@
 //! with exponential backoff, records its process id, host and PID namespace in the locks it
 //! creates, and reports a lock left by a kindling process that no longer runs (without
 //! removing it: only the user can know no other tool is in the middle of a write).
+//!
+//! A kubeconfig reached through a symlink is locked as the file the link resolves to, so
+//! writers through the link and through the target exclude each other. client-go locks only
+//! the name it was given (and writes through the link), so kindling then also takes the lock
+//! of that name: kubectl writing through the same link waits for, or is refused by, kindling.
 
 use super::KubeconfigError;
+use super::paths::resolve_symlinks;
+use crate::report::Reporter;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
-/// Lock behaviour: held locks are waited for with backoff up to `timeout` (default 30 s).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Lock behaviour: held locks are waited for with backoff up to `timeout` (default 30 s);
+/// notices (such as removed leftovers of a killed writer) go to `reporter`.
+#[derive(Clone)]
 pub struct LockOptions {
     /// How long to wait for a lock held by someone else before giving up.
     pub timeout: Duration,
+    /// Receives warnings about what was cleaned up under the lock; `None` drops them.
+    pub reporter: Option<Arc<dyn Reporter>>,
+    /// Stops a wait for a held lock early (e.g. on Ctrl-C) with [`KubeconfigError::Cancelled`].
+    pub cancel: Option<CancellationToken>,
 }
 
 impl Default for LockOptions {
     fn default() -> Self {
         LockOptions {
             timeout: Duration::from_secs(30),
+            reporter: None,
+            cancel: None,
         }
+    }
+}
+
+impl LockOptions {
+    /// The default wait, with notices sent to `reporter`.
+    pub fn reporting_to(reporter: Arc<dyn Reporter>) -> Self {
+        LockOptions {
+            reporter: Some(reporter),
+            ..LockOptions::default()
+        }
+    }
+
+    /// Sends a warning to the reporter, if there is one.
+    pub(super) fn warn(&self, message: &str) {
+        if let Some(reporter) = &self.reporter {
+            reporter.warn(message);
+        }
+    }
+}
+
+impl std::fmt::Debug for LockOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockOptions")
+            .field("timeout", &self.timeout)
+            .field("reporter", &self.reporter.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
     }
 }
 
@@ -33,82 +76,158 @@ const FIRST_DELAY: Duration = Duration::from_millis(5);
 /// Longest single wait between tries, so a released lock is noticed within half a second.
 const MAX_DELAY: Duration = Duration::from_millis(500);
 
-/// A held `<kubeconfig>.lock`; removed by `release` or, failing that, when dropped.
+/// A held `<kubeconfig>.lock` (two when the kubeconfig is reached through a symlink: the
+/// resolved file's and the given name's); removed by `release` or, failing that, when dropped.
 #[derive(Debug)]
 pub struct KubeconfigLock {
-    path: PathBuf,
+    /// The lock files held, the resolved file's first; never empty.
+    paths: Vec<PathBuf>,
+    /// The kubeconfig file the lock protects, symlinks resolved.
+    target: PathBuf,
     released: bool,
 }
 
 impl KubeconfigLock {
     /// Takes the lock of the kubeconfig at `kubeconfig` (its directory must exist), waiting for
-    /// a held lock as `options` says; fails at once on a lock left by a dead kindling process.
+    /// a held lock as `options` says; fails at once on a lock left by a dead kindling process,
+    /// and refuses to put a lock next to something that is not a regular file (`/dev/null`).
     pub fn acquire(
         kubeconfig: &Path,
         options: &LockOptions,
     ) -> Result<KubeconfigLock, KubeconfigError> {
-        let path = lock_path(kubeconfig);
-        let start = Instant::now();
-        let mut delay = FIRST_DELAY;
-        loop {
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o644)
-                .open(&path)
-            {
-                Ok(file) => {
-                    write_owner(file);
-                    return Ok(KubeconfigLock {
-                        path,
-                        released: false,
-                    });
-                }
-                Err(err) if err.kind() == ErrorKind::AlreadyExists => {}
-                Err(source) => return Err(KubeconfigError::Lock { lock: path, source }),
-            }
-            let holder = match Holder::inspect(&path) {
-                // Released between our create and our read: try again at once.
-                None => continue,
-                Some(Holder::Gone { pid, host }) => {
-                    return Err(KubeconfigError::StaleLock {
-                        lock: path,
-                        pid,
-                        host,
-                    });
-                }
-                Some(holder) => holder,
-            };
-            let waited = start.elapsed();
-            if waited >= options.timeout {
-                return Err(KubeconfigError::LockTimeout {
-                    lock: path,
-                    waited,
-                    holder: holder.describe(),
+        let target = resolve_symlinks(kubeconfig).map_err(|source| KubeconfigError::Lock {
+            lock: lock_path(kubeconfig),
+            source,
+        })?;
+        match std::fs::metadata(&target) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(KubeconfigError::NotRegularFile {
+                    path: target,
+                    what: file_kind(&meta),
                 });
             }
-            std::thread::sleep(jittered(delay).min(options.timeout - waited));
-            delay = (delay * 2).min(MAX_DELAY);
+            _ => {}
         }
+        let start = Instant::now();
+        let mut held = KubeconfigLock {
+            paths: Vec::new(),
+            target: target.clone(),
+            released: false,
+        };
+        // The resolved file's lock first, always: every kindling writer takes that one before
+        // any other, so two of them can never wait for each other in opposite orders.
+        let mut names = vec![target];
+        if kubeconfig != names[0] {
+            names.push(kubeconfig.to_path_buf());
+        }
+        for name in names {
+            // On failure `held` is dropped, which removes the locks already taken.
+            held.paths.push(take(&lock_path(&name), options, start)?);
+        }
+        Ok(held)
     }
 
-    /// The lock file's path.
+    /// The lock file's path (the resolved file's lock).
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.paths[0]
     }
 
-    /// Removes the lock file, reporting failure (a lock left behind blocks every later write).
+    /// The kubeconfig file this lock protects, with symlinks resolved.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Removes the lock files, reporting failure (a lock left behind blocks every later write).
     pub fn release(mut self) -> Result<(), KubeconfigError> {
         self.released = true;
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            // Someone removed it by hand; nothing is left to clean up.
-            Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(KubeconfigError::Unlock {
-                lock: self.path.clone(),
-                source,
-            }),
+        let mut result = Ok(());
+        for path in self.paths.iter().rev() {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                // Someone removed it by hand; nothing is left to clean up.
+                Err(err) if err.kind() == ErrorKind::NotFound => {}
+                Err(source) => {
+                    if result.is_ok() {
+                        result = Err(KubeconfigError::Unlock {
+                            lock: path.clone(),
+                            source,
+                        });
+                    }
+                }
+            }
         }
+        result
+    }
+}
+
+/// Creates one lock file, waiting for a held one until `options.timeout` after `start`.
+fn take(path: &Path, options: &LockOptions, start: Instant) -> Result<PathBuf, KubeconfigError> {
+    let mut delay = FIRST_DELAY;
+    loop {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(path)
+        {
+            Ok(file) => {
+                write_owner(file);
+                return Ok(path.to_path_buf());
+            }
+            Err(err) if err.kind() == ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(KubeconfigError::Lock {
+                    lock: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        let holder = match Holder::inspect(path) {
+            // Released between our create and our read: try again at once.
+            None => continue,
+            Some(Holder::Gone { pid, host }) => {
+                return Err(KubeconfigError::StaleLock {
+                    lock: path.to_path_buf(),
+                    pid,
+                    host,
+                });
+            }
+            Some(holder) => holder,
+        };
+        if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(KubeconfigError::Cancelled {
+                lock: path.to_path_buf(),
+            });
+        }
+        let waited = start.elapsed();
+        if waited >= options.timeout {
+            return Err(KubeconfigError::LockTimeout {
+                lock: path.to_path_buf(),
+                waited,
+                holder: holder.describe(),
+            });
+        }
+        std::thread::sleep(jittered(delay).min(options.timeout - waited));
+        delay = (delay * 2).min(MAX_DELAY);
+    }
+}
+
+/// What a non-regular file is, for messages.
+pub(super) fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a named pipe"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
 }
 
@@ -116,7 +235,9 @@ impl Drop for KubeconfigLock {
     fn drop(&mut self) {
         if !self.released {
             // Error paths: the operation's own error is the one to report.
-            let _ = std::fs::remove_file(&self.path);
+            for path in self.paths.iter().rev() {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }
@@ -283,12 +404,13 @@ fn judge(
     }
 }
 
-fn current_uid() -> Option<u32> {
+/// The uid of this process, from /proc.
+pub(super) fn current_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
 /// Whether a process exists, via /proc; `None` when /proc cannot tell.
-fn process_exists(pid: u32) -> Option<bool> {
+pub(super) fn process_exists(pid: u32) -> Option<bool> {
     if !Path::new("/proc/self").exists() {
         return None;
     }
@@ -314,6 +436,7 @@ mod tests {
     fn quick() -> LockOptions {
         LockOptions {
             timeout: Duration::from_millis(100),
+            ..LockOptions::default()
         }
     }
 
@@ -372,6 +495,7 @@ mod tests {
         std::fs::write(lock_path(&config), stale.to_text()).unwrap();
         let long = LockOptions {
             timeout: Duration::from_secs(60),
+            ..LockOptions::default()
         };
         let start = Instant::now();
         let err = KubeconfigLock::acquire(&config, &long).unwrap_err();
@@ -422,6 +546,7 @@ mod tests {
             std::thread::spawn(move || {
                 let long = LockOptions {
                     timeout: Duration::from_secs(60),
+                    ..LockOptions::default()
                 };
                 tx.send(KubeconfigLock::acquire(&config, &long).map(|l| l.release()))
                     .unwrap();

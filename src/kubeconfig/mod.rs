@@ -6,8 +6,10 @@
 //! `lock` (the `<file>.lock` protocol shared with kind and kubectl) and `file` (locked,
 //! atomic read-modify-write of one file).
 //!
-//! Written files always get mode 0600, whatever mode an existing file had: a kubeconfig holds
-//! client keys, and 0600 is what kind and kubectl use when they create one.
+//! A new file gets mode 0600 (a kubeconfig holds client keys; kind and kubectl do the same). An
+//! existing file keeps its mode, owner and group, and one this user cannot write is refused,
+//! never replaced. Only regular files are locked and written; every read is bounded
+//! ([`crate::input::MAX_INPUT_BYTES`]).
 
 mod file;
 mod lock;
@@ -15,7 +17,7 @@ mod merge;
 mod paths;
 mod types;
 
-pub use file::{merge_into_file, read_file, remove_from_file};
+pub use file::{check_writable, merge_into_file, read_file, remove_from_file};
 pub use lock::{KubeconfigLock, LockOptions};
 pub use merge::{merge, remove};
 pub use paths::KubeconfigPaths;
@@ -24,9 +26,28 @@ pub use types::{
     kind_kubeconfig,
 };
 
+use crate::report::Reporter;
 use crate::yaml::YamlError;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Checks the file a create will merge its entry into, before the create makes anything (see
+/// [`check_writable`]), off the async workers; notices go to `reporter`, and `cancel` ends a
+/// wait for a held lock.
+pub async fn check_create_target(
+    paths: &KubeconfigPaths,
+    reporter: Arc<dyn Reporter>,
+    cancel: CancellationToken,
+) -> Result<(), KubeconfigError> {
+    let target = paths.merge_target().to_path_buf();
+    let options = LockOptions {
+        cancel: Some(cancel),
+        ..LockOptions::reporting_to(reporter)
+    };
+    crate::util::blocking(move || check_writable(&target, &options)).await
+}
 
 /// Everything that can go wrong with a kubeconfig; messages name the file involved.
 ///
@@ -133,6 +154,42 @@ pub enum KubeconfigError {
         pid: u32,
         /// The host name recorded in the lock file.
         host: Option<String>,
+    },
+    /// The kubeconfig path names something other than a regular file (`/dev/null`, a pipe, a
+    /// directory): kindling never writes it or puts a lock beside it.
+    #[error(
+        "kubeconfig {} is {what}, not a regular file; kindling only writes kubeconfig entries into regular files (pass --kubeconfig with a file path)",
+        path.display()
+    )]
+    NotRegularFile {
+        /// The path (symlinks resolved).
+        path: PathBuf,
+        /// What it is instead (`a character device`, `a directory`, ...).
+        what: &'static str,
+    },
+    /// The kubeconfig exists but this user may not write it; it is left as it is.
+    #[error(
+        "kubeconfig {} is not writable for {} (mode {mode:04o}, owner uid {uid}, group gid {gid}); it was left unchanged: make it writable, or pass --kubeconfig with a file you can write",
+        path.display(),
+        user.map(|u| format!("uid {u}")).unwrap_or_else(|| "this user".into())
+    )]
+    NotWritable {
+        /// The file (symlinks resolved).
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+        /// Its owner.
+        uid: u32,
+        /// Its group.
+        gid: u32,
+        /// Our uid, when known.
+        user: Option<u32>,
+    },
+    /// A wait for a held lock was cancelled (the command is being stopped).
+    #[error("stopped while waiting for the kubeconfig lock {}", lock.display())]
+    Cancelled {
+        /// The `<kubeconfig>.lock` path.
+        lock: PathBuf,
     },
     /// Removing our own lock file after the operation failed.
     #[error("failed to remove lock file {}; remove it by hand with: rm {}", lock.display(), crate::util::shell_quote(&lock.to_string_lossy()))]

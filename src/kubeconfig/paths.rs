@@ -3,6 +3,7 @@
 
 use super::KubeconfigError;
 use std::ffi::OsStr;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 /// Where kubeconfig reads and writes go; built from flags and environment by the caller.
@@ -81,6 +82,35 @@ impl KubeconfigPaths {
 /// (e.g. inside a directory we cannot search) do not count.
 fn is_existing_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_dir())
+}
+
+/// Resolves a chain of symlinks (also dangling ones) to the path that holds the content; the
+/// path itself when it is not a symlink. Symlinked directories are left as they are: the
+/// kernel resolves them the same way for the file and for its lock beside it.
+pub(super) fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    // Same bound as Linux's ELOOP limit.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) => parent.join(link),
+                    None => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            // Nothing there (yet): the path itself is where the content will go.
+            Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                return Ok(current);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "too many levels of symbolic links at {}",
+        path.display()
+    )))
 }
 
 #[cfg(test)]

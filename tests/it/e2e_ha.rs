@@ -121,6 +121,29 @@ fn three_control_planes_and_two_workers_behind_haproxy() {
             .any(|n| n["role"] == "external-load-balancer")
     );
 
+    // Every node registered with one of the stand-in API servers (through the balancer for
+    // joins), exactly once: each stand-in keeps what reached it.
+    let mut registered: Vec<String> = [&cp1, &cp2, &cp3]
+        .iter()
+        .flat_map(|cp| {
+            node_exec(
+                cp,
+                &[
+                    "sh",
+                    "-c",
+                    "ls /var/lib/kindling-standin/apiserver/nodes 2>/dev/null || true",
+                ],
+            )
+            .lines()
+            .map(|f| f.trim_end_matches(".json").to_string())
+            .collect::<Vec<_>>()
+        })
+        .collect();
+    registered.sort();
+    let mut internal: Vec<String> = all.iter().filter(|n| **n != lb).cloned().collect();
+    internal.sort();
+    assert_eq!(registered, internal);
+
     // Order: init on the first, then one control-plane join at a time, then the workers.
     let kubeadm_calls = |node: &str| {
         call_lines(&standin_calls(node))

@@ -451,6 +451,32 @@ fn signals_after_nodes_are_up_remove_everything() {
     }
 }
 
+#[test]
+fn sighup_and_sigquit_cancel_a_create_like_sigint() {
+    if !docker_available() {
+        return;
+    }
+    // A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) would otherwise kill the process mid-way.
+    for (sig, code) in [("HUP", 129), ("QUIT", 131)] {
+        let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
+        let (child, reader, seen, node) = create_hung_in_init(&c, &[]);
+        let volumes = volumes_of(&node);
+        assert_eq!(volumes.len(), 1);
+        signal(&child, sig);
+        let (exit, stderr) = finish(child, reader, seen);
+        assert_eq!(exit, code, "SIG{sig}:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("Received SIG{sig}: stopping")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("everything this run made has been removed"),
+            "{stderr}"
+        );
+        assert_left_nothing(&c, &volumes);
+    }
+}
+
 /// Builds an image that must really be pulled: the stand-in plus a layer of random bytes.
 fn unique_image(tag: &str) -> String {
     let dir = tempfile::tempdir().unwrap();

@@ -194,6 +194,64 @@ fn twenty_writer_processes_each_add_their_cluster() {
 }
 
 #[test]
+fn twenty_writers_through_a_symlink_and_its_target_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // ~/.kube/config as a link into a dotfiles directory: another directory, so the two names
+    // would get different `.lock` files if the link were not resolved.
+    let target = dir.path().join("dotfiles").join("kubeconfig");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::write(&target, FOREIGN).unwrap();
+    let link = dir.path().join("kube").join("config");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/kubeconfig", &link).unwrap();
+
+    let clusters: Vec<String> = (0..20).map(|i| format!("s{i:02}")).collect();
+    let children: Vec<_> = clusters
+        .iter()
+        .enumerate()
+        .map(|(i, cluster)| {
+            let path = if i % 2 == 0 { &link } else { &target };
+            this_test_binary("kubeconfig_files::writer_process")
+                .env(WRITER_PATH, path)
+                .env(WRITER_CLUSTER, cluster)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (cluster, child) in clusters.iter().zip(children) {
+        let output = child.wait_with_output().unwrap();
+        assert_helper_ran(&output, &format!("WRITER-OK {cluster}"));
+    }
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is kept"
+    );
+    let result = file_value(&target);
+    let mut expected: Vec<String> = clusters.iter().map(|c| format!("kind-{c}")).collect();
+    expected.push("prod".into());
+    expected.sort();
+    assert_eq!(
+        names(&result, "contexts"),
+        expected,
+        "no writer's entry lost"
+    );
+    assert_eq!(names(&result, "clusters"), expected);
+    for sub in ["dotfiles", "kube"] {
+        let left: Vec<_> = std::fs::read_dir(dir.path().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "kubeconfig" && n != "config")
+            .collect();
+        assert!(left.is_empty(), "left behind in {sub}: {left:?}");
+    }
+}
+
+#[test]
 fn unknown_fields_survive_and_removal_touches_only_its_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
@@ -257,6 +315,7 @@ fn lock_left_by_a_dead_process_is_reported_with_the_command_that_clears_it() {
 
     let patient = LockOptions {
         timeout: Duration::from_secs(60),
+        ..LockOptions::default()
     };
     let start = Instant::now();
     let err = merge_into_file(&path, &entry("a"), &patient).unwrap_err();

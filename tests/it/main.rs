@@ -9,5 +9,8 @@ mod e2e_ha;
 mod e2e_network;
 mod e2e_pki;
 mod e2e_provision;
+mod e2e_registry;
+mod e2e_walk;
 mod kubeconfig_files;
 mod pki_peers;
+mod user_files;

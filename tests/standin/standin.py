@@ -9,7 +9,10 @@ fail or hang on request. Everything around them is real: systemd, TLS (OpenSSL),
     standin.py apiserver     runs the stand-in API server (started by the stand-in kubeadm)
 """
 
+import base64
+import calendar
 import fcntl
+import http.client
 import http.server
 import json
 import os
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 import yaml
 
@@ -499,7 +503,13 @@ def kubeadm_init(argv):
     report_pki()
     check_existing_pki(config, joining=False)
     write_kubelet_files(config, "InitConfiguration")
+    init = config.get("InitConfiguration") or {}
+    record_control_plane([str(t.get("token", "")) for t in init.get("bootstrapTokens") or []
+                          if isinstance(t, dict)], advertise_address(init.get("localAPIEndpoint")))
     start_apiserver()
+    # the kubelet registers its Node with the credentials kubeadm wrote for it
+    server, ca, cert, key = kubeconfig_credentials("/etc/kubernetes/kubelet.conf")
+    register_node(server, ca, node_object(config, "InitConfiguration", True), client=(cert, key))
     store_cluster_configuration(config)
     print("[upload-config] Storing the configuration used in ConfigMap \"kubeadm-config\" in the "
           "\"kube-system\" Namespace")
@@ -564,8 +574,20 @@ def kubeadm_join(argv):
             f.write(ca)
     write_kubelet_files(config, "JoinConfiguration")
     print("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap")
+    discovery = join.get("discovery") or {}
+    endpoint = (discovery.get("bootstrapToken") or {}).get("apiServerEndpoint")
+    token = str(discovery.get("tlsBootstrapToken") or
+                (discovery.get("bootstrapToken") or {}).get("token") or "")
     if control_plane:
+        # this API server shares the cluster's state in a real cluster (etcd): it knows the
+        # token the node joined with
+        record_control_plane([token], advertise_address(
+            (join.get("controlPlane") or {}).get("localAPIEndpoint")))
         start_apiserver()
+    # the joining kubelet registers its Node with the API server it discovered
+    register_node(endpoint, ca, node_object(config, "JoinConfiguration", control_plane),
+                  token=token)
+    if control_plane:
         print("[mark-control-plane] Marking the node %s as control-plane" % hostname())
         print()
         print("This node has joined the cluster and a new control plane instance was created:")
@@ -607,6 +629,130 @@ def kubeadm(argv):
     return 0
 
 
+# --- node registration (the kubelet's first call to the API server) -----------------------------
+
+
+def go_arch():
+    machine = os.uname().machine
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def node_info():
+    """What a kubelet reports about its node, read from this node."""
+    os_image = "Linux"
+    try:
+        for line in read_text("/etc/os-release").splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_image = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    runtime = "containerd://unknown"
+    try:
+        words = run(["containerd", "--version"], timeout=10).stdout.split()
+        if len(words) >= 3:
+            runtime = "containerd://" + words[2]
+    except (OSError, RuntimeError, subprocess.SubprocessError):
+        pass
+    return {"kubeletVersion": kube_version(), "osImage": os_image,
+            "kernelVersion": os.uname().release, "containerRuntimeVersion": runtime,
+            "operatingSystem": "linux", "architecture": go_arch()}
+
+
+def node_object(config, section, control_plane):
+    """The Node a kubelet with this kubeadm config registers: its name, kubelet labels and
+    --node-labels, the control-plane role label kubeadm adds, --node-ip and --provider-id."""
+    registration = (config.get(section) or {}).get("nodeRegistration") or {}
+    name = registration.get("name") or hostname()
+    args = dict(kubelet_extra_args(registration))
+    labels = {"beta.kubernetes.io/arch": go_arch(), "beta.kubernetes.io/os": "linux",
+              "kubernetes.io/arch": go_arch(), "kubernetes.io/hostname": name,
+              "kubernetes.io/os": "linux"}
+    for pair in filter(None, args.get("node-labels", "").split(",")):
+        key, _, value = pair.partition("=")
+        labels[key] = value
+    if control_plane:
+        labels["node-role.kubernetes.io/control-plane"] = ""
+    ips = [ip for ip in args.get("node-ip", "").split(",") if ip]
+    if not ips:
+        try:
+            ips = [socket.gethostbyname(hostname())]
+        except OSError:
+            ips = []
+    addresses = [{"type": "InternalIP", "address": ip} for ip in ips]
+    addresses.append({"type": "Hostname", "address": name})
+    spec = {"providerID": args["provider-id"]} if args.get("provider-id") else {}
+    return {"kind": "Node", "apiVersion": "v1", "metadata": {"name": name, "labels": labels},
+            "spec": spec, "status": {"addresses": addresses, "nodeInfo": node_info()}}
+
+
+def kubeconfig_credentials(path):
+    """(server, CA PEM, client cert PEM, client key PEM) of a kubeconfig's first entries."""
+    def data_or_file(entry, key):
+        if entry.get(key + "-data"):
+            return base64.b64decode(entry[key + "-data"]).decode()
+        if entry.get(key):
+            return read_text(entry[key])
+        raise KeyError(key)
+    try:
+        text = read_text(path)
+    except OSError:
+        raise KubeadmError("standin: %s is missing and the stand-in cannot generate kubeconfig "
+                           "files" % path)
+    try:
+        config = yaml.safe_load(text) or {}
+        cluster = config["clusters"][0]["cluster"]
+        user = config["users"][0]["user"]
+        return (cluster.get("server", ""), data_or_file(cluster, "certificate-authority"),
+                data_or_file(user, "client-certificate"), data_or_file(user, "client-key"))
+    except (OSError, ValueError, yaml.YAMLError, KeyError, IndexError, TypeError) as e:
+        raise KubeadmError("standin: %s is not a kubeconfig the kubelet could use: %s: %s"
+                           % (path, type(e).__name__, e))
+
+
+def register_node(server, ca_pem, node, token=None, client=None):
+    """POSTs the Node to the API server at server (https://host:port or host:port) over TLS
+    verified against ca_pem (host name included), as a kubelet registers itself; retried while
+    the server cannot be reached (60 s), as the kubelet keeps trying."""
+    url = urllib.parse.urlsplit(server if "://" in server else "https://" + server)
+    name = node["metadata"]["name"]
+    context = ssl.create_default_context(cadata=ca_pem)
+    headers = {"Content-Type": "application/json", "Accept": "application/json",
+               "User-Agent": "kubelet/%s (linux/%s) kindling-standin" % (kube_version(), go_arch())}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    deadline = time.time() + 60
+    with tempfile.TemporaryDirectory() as tmp:
+        if client:
+            cert, key = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
+            for path, pem in ((cert, client[0]), (key, client[1])):
+                with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                    f.write(pem)
+            context.load_cert_chain(cert, key)
+        while True:
+            problem = None
+            try:
+                conn = http.client.HTTPSConnection(url.hostname, url.port or 443,
+                                                   context=context, timeout=10)
+                conn.request("POST", "/api/v1/nodes", body=json.dumps(node), headers=headers)
+                response = conn.getresponse()
+                code, body = response.status, response.read().decode(errors="replace")
+                conn.close()
+            except ssl.SSLCertVerificationError as e:
+                raise KubeadmError('[kubelet-start] standin: node "%s" cannot register with %s: '
+                                   "%s" % (name, server, e))
+            except (OSError, http.client.HTTPException) as e:
+                code, body, problem = None, "", str(e)
+            if code in (201, 409):
+                print('[kubelet-start] standin: node "%s" registered with the API server at %s'
+                      % (name, server))
+                return
+            if code is not None and code < 500:
+                raise KubeadmError('[kubelet-start] standin: node "%s" was refused by %s: HTTP %d '
+                                   "%s" % (name, server, code, body.strip()))
+            if time.time() > deadline:
+                raise KubeadmError('[kubelet-start] standin: node "%s" could not register with '
+                                   "%s: %s" % (name, server, problem or "HTTP %d" % code))
+            time.sleep(0.5)
 # --- kubeadm's checks of existing certificates ------------------------------------------------
 # kubeadm validates the PKI it finds before it uses it, and the stand-in repeats those checks on
 # kindling's pre-made files so that end-to-end tests catch a PKI real kubeadm would refuse:
@@ -623,8 +769,7 @@ def kubeadm(argv):
 # NODE_CLOCK_OFFSET_FILE (seconds, e.g. -10800) to make the checks run at a node clock that is
 # off by that much, as on an engine whose clock drifted.
 
-import base64  # noqa: E402 (kept with the code that uses them)
-import ipaddress  # noqa: E402
+import ipaddress  # noqa: E402 (kept with the code that uses it)
 
 SHARED_CLUSTER_CONFIG = "/kind/standin-shared/kubeadm-config.yaml"
 NODE_CLOCK_OFFSET_FILE = "/kind/standin/clock-offset"
@@ -728,7 +873,7 @@ def default_route_address(prefer_v6):
     raise KubeadmError("unable to select an IP from default routes.")
 
 
-def advertise_address(endpoint):
+def resolved_advertise_address(endpoint):
     """SetAPIEndpointDynamicDefaults: empty or unspecified means the default-route address."""
     raw = str((endpoint or {}).get("advertiseAddress") or "")
     if not raw:
@@ -811,7 +956,7 @@ def check_existing_pki(config, joining):
     join = config.get("JoinConfiguration") or {}
     registration = join.get("nodeRegistration") or {}
     node_name = (str(registration.get("name") or "").strip() or hostname()).lower()
-    advertise = advertise_address((join.get("controlPlane") or {}).get("localAPIEndpoint"))
+    advertise = resolved_advertise_address((join.get("controlPlane") or {}).get("localAPIEndpoint"))
     cluster = cluster_configuration(config)
     for name, (dns, ips) in expected_names(cluster, node_name, advertise).items():
         path = os.path.join(PKI, name + ".crt")
@@ -920,61 +1065,446 @@ def kubelet(argv):
 
 
 # --- API server -------------------------------------------------------------------------------
+#
+# Answers what kubectl needs for the getting-started walk (`cluster-info`, `get nodes`,
+# `get pods -A`, `get namespaces`), built only from what this stand-in knows: the nodes that
+# registered (the init node with its kubelet.conf, joiners with their bootstrap token), the
+# namespaces every API server makes, and no pods or services (none run here). Everything else
+# gets kube-apiserver's 401/403/404/405 Status answers. State lives in APISERVER_STATE (this
+# node's stand-in for etcd): in a cluster with several control planes, each stand-in API server
+# knows only what reached it.
+
+APISERVER_STATE = "/var/lib/kindling-standin/apiserver"
+SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"]
+ADMIN_GROUPS = {"system:masters", "kubeadm:cluster-admins"}
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+# name, kind, namespaced, verbs, short names, categories, table columns (name, priority)
+RESOURCES = [
+    ("namespaces", "Namespace", False, ["get", "list"], ["ns"], [],
+     [("Name", 0), ("Status", 0), ("Age", 0)]),
+    ("nodes", "Node", False, ["create", "get", "list"], ["no"], [],
+     [("Name", 0), ("Status", 0), ("Roles", 0), ("Age", 0), ("Version", 0), ("Internal-IP", 1),
+      ("External-IP", 1), ("OS-Image", 1), ("Kernel-Version", 1), ("Container-Runtime", 1)]),
+    ("pods", "Pod", True, ["get", "list"], ["po"], ["all"],
+     [("Name", 0), ("Ready", 0), ("Status", 0), ("Restarts", 0), ("Age", 0), ("IP", 1),
+      ("Node", 1), ("Nominated Node", 1), ("Readiness Gates", 1)]),
+    ("services", "Service", True, ["get", "list"], ["svc"], ["all"],
+     [("Name", 0), ("Type", 0), ("Cluster-IP", 0), ("External-IP", 0), ("Port(s)", 0),
+      ("Age", 0), ("Selector", 1)]),
+]
+RESOURCE = {r[0]: r for r in RESOURCES}
+
+
+def rfc3339(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def parse_rfc3339(text):
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+    except (TypeError, ValueError):
+        return time.time()
+
+
+def human_duration(seconds):
+    """apimachinery's HumanDuration, which the API server's table printers use for AGE."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return "%ds" % s
+    minutes, hours, days = s // 60, s // 3600, s // 86400
+    if minutes < 10:
+        return "%dm%ds" % (minutes, s % 60) if s % 60 else "%dm" % minutes
+    if minutes < 180:
+        return "%dm" % minutes
+    if hours < 8:
+        return "%dh%dm" % (hours, minutes % 60) if minutes % 60 else "%dh" % hours
+    if hours < 48:
+        return "%dh" % hours
+    if hours < 24 * 8:
+        return "%dd%dh" % (days, hours % 24) if hours % 24 else "%dd" % days
+    if hours < 24 * 365 * 2:
+        return "%dd" % days
+    years = days // 365
+    if hours < 24 * 365 * 8:
+        return "%dy%dd" % (years, days % 365) if days % 365 else "%dy" % years
+    return "%dy" % years
+
+
+def write_state(name, data):
+    """Atomically writes one JSON state file (0600: it holds bootstrap tokens)."""
+    os.makedirs(APISERVER_STATE, exist_ok=True)
+    path = os.path.join(APISERVER_STATE, name)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def read_state(name, default):
+    try:
+        with open(os.path.join(APISERVER_STATE, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def advertise_address(endpoint):
+    """host:port of a kubeadm localAPIEndpoint ([v6]:port for IPv6), or "" when unset."""
+    endpoint = endpoint or {}
+    host = str(endpoint.get("advertiseAddress") or "")
+    if not host:
+        return ""
+    port = endpoint.get("bindPort") or APISERVER_PORT
+    return "[%s]:%s" % (host, port) if ":" in host else "%s:%s" % (host, port)
+
+
+def record_control_plane(tokens, advertise):
+    """What kubeadm init/join --control-plane leave for this node's API server: the bootstrap
+    tokens it accepts (kubeadm's token Secrets) and its advertised address."""
+    cluster = read_state("cluster.json", {})
+    cluster.setdefault("created", time.time())
+    known = set(cluster.get("bootstrapTokens", []))
+    cluster["bootstrapTokens"] = sorted(known | {t for t in tokens if t})
+    if advertise:
+        cluster["advertise"] = advertise
+    write_state("cluster.json", cluster)
+
+
+def stored_nodes():
+    nodes = []
+    directory = os.path.join(APISERVER_STATE, "nodes")
+    for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+        if name.startswith(".") or not name.endswith(".json"):
+            continue  # a registration being written
+        node = read_state(os.path.join("nodes", name), None)
+        if node:
+            nodes.append(node)
+    return nodes
+
+
+def with_conditions(node):
+    """The Ready condition as the stand-in kubelet has it everywhere (the in-node stand-in
+    kubectl answers the same): True, or False with the `notready` directive."""
+    notready = any(action == "notready" for action, _ in read_directives())
+    node = json.loads(json.dumps(node))
+    stamp = node["metadata"]["creationTimestamp"]
+    node.setdefault("status", {})["conditions"] = [{
+        "type": "Ready",
+        "status": "False" if notready else "True",
+        "lastHeartbeatTime": stamp,
+        "lastTransitionTime": stamp,
+        "reason": "KubeletNotReady" if notready else "KubeletReady",
+        "message": "stand-in kubelet: %s" % ("not ready on request" if notready else "ready"),
+    }]
+    return node
+
+
+def namespace(name, created):
+    return {"kind": "Namespace", "apiVersion": "v1",
+            "metadata": {"name": name, "uid": "standin-namespace-" + name,
+                         "resourceVersion": "1", "creationTimestamp": rfc3339(created),
+                         "labels": {"kubernetes.io/metadata.name": name}},
+            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+
+
+def objects(resource, ns):
+    """Every stored object of a resource (in namespace ns when given)."""
+    if resource == "nodes":
+        return [with_conditions(n) for n in stored_nodes()]
+    if resource == "namespaces":
+        created = read_state("cluster.json", {}).get("created", time.time())
+        return [namespace(n, created) for n in SYSTEM_NAMESPACES]
+    return []  # pods and services: nothing runs on the stand-in
+
+
+def table_cells(resource, obj):
+    meta = obj["metadata"]
+    age = human_duration(time.time() - parse_rfc3339(meta.get("creationTimestamp")))
+    if resource == "namespaces":
+        return [meta["name"], obj["status"]["phase"], age]
+    status = obj.get("status", {})
+    info = status.get("nodeInfo", {})
+    ready = [c for c in status.get("conditions", []) if c.get("type") == "Ready"]
+    state = ("Ready" if ready[0]["status"] == "True" else "NotReady") if ready else "Unknown"
+    labels = meta.get("labels", {})
+    roles = sorted(k.split("/", 1)[1] for k in labels
+                   if k.startswith("node-role.kubernetes.io/") and "/" in k)
+    address = lambda kind: next((a["address"] for a in status.get("addresses", [])
+                                 if a.get("type") == kind), "<none>")
+    return [meta["name"], state, ",".join(roles) or "<none>", age,
+            info.get("kubeletVersion", ""), address("InternalIP"), address("ExternalIP"),
+            info.get("osImage", "<unknown>"), info.get("kernelVersion", "<unknown>"),
+            info.get("containerRuntimeVersion", "<unknown>")]
+
+
+def label_selector_matches(selector, labels):
+    """Equality-based label selectors (k=v, k==v, k!=v, k, !k), comma-separated."""
+    for term in filter(None, (t.strip() for t in (selector or "").split(","))):
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            if labels.get(key.strip()) == value.strip():
+                return False
+        elif "=" in term:
+            key, value = term.replace("==", "=").split("=", 1)
+            if labels.get(key.strip()) != value.strip():
+                return False
+        elif term.startswith("!"):
+            if term[1:].strip() in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
+def discovery_resources():
+    return [{"resource": name, "responseKind": {"group": "", "version": "v1", "kind": kind},
+             "scope": "Namespaced" if namespaced else "Cluster",
+             "singularResource": kind.lower(), "verbs": verbs, "shortNames": short,
+             **({"categories": categories} if categories else {})}
+            for name, kind, namespaced, verbs, short, categories, _ in RESOURCES]
+
+
+def api_resource_list():
+    return {"kind": "APIResourceList", "groupVersion": "v1",
+            "resources": [{"name": name, "singularName": kind.lower(), "namespaced": namespaced,
+                           "kind": kind, "verbs": verbs, "shortNames": short,
+                           **({"categories": categories} if categories else {})}
+                          for name, kind, namespaced, verbs, short, categories, _ in RESOURCES]}
+
+
+def accepts(accept, group, version, kind):
+    """Whether an Accept header asks for application/json;g=GROUP;v=VERSION;as=KIND."""
+    for media in (accept or "").split(","):
+        params = dict(p.strip().split("=", 1) for p in media.split(";")[1:] if "=" in p)
+        if (media.split(";")[0].strip() == "application/json" and params.get("g") == group
+                and params.get("v") == version and params.get("as") == kind):
+            return True
+    return False
+
+
+def client_identity(connection):
+    cert = connection.getpeercert() if hasattr(connection, "getpeercert") else None
+    if not cert:
+        return None, []
+    cn, orgs = None, []
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                cn = value
+            elif key == "organizationName":
+                orgs.append(value)
+    return cn, orgs
 
 
 class ApiHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kindling-standin-apiserver"
 
-    def client_identity(self):
-        cert = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
-        if not cert:
-            return None, []
-        cn, orgs = None, []
-        for rdn in cert.get("subject", ()):
-            for key, value in rdn:
-                if key == "commonName":
-                    cn = value
-                elif key == "organizationName":
-                    orgs.append(value)
-        return cn, orgs
-
-    def send_json(self, code, body):
-        data = (json.dumps(body) + "\n").encode()
+    def send_body(self, code, data, content_type):
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def status(self, code, reason, message):
-        self.send_json(code, {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                              "status": "Failure", "message": message, "reason": reason,
-                              "details": {}, "code": code})
+    def send_json(self, code, body, content_type="application/json"):
+        self.send_body(code, (json.dumps(body) + "\n").encode(), content_type)
+
+    def status(self, code, reason, message, details=None):
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": message, "reason": reason, "details": details or {}, "code": code}
+        if code == 401:
+            del body["details"]  # kube-apiserver's 401 has none
+        self.send_json(code, body)
+
+    def identity(self):
+        """(user, groups), or None after answering 401 for a bearer token nobody issued."""
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer "):].strip()
+            if token in read_state("cluster.json", {}).get("bootstrapTokens", []):
+                return "system:bootstrap:" + token.split(".")[0], ["system:bootstrappers"]
+            self.status(401, "Unauthorized", "Unauthorized")
+            return None
+        cn, orgs = client_identity(self.connection)
+        if cn is None:
+            return "system:anonymous", ["system:unauthenticated"]
+        return cn, orgs
+
+    def route(self):
+        """(path, query, resource, namespace, name) of a core/v1 resource path, else None."""
+        path, _, query = self.path.partition("?")
+        m = re.fullmatch(r"/api/v1/(?:namespaces/([^/]+)/(pods|services)|([a-z]+))(?:/([^/]+))?/?",
+                         path)
+        if not m:
+            return path, urllib.parse.parse_qs(query), None, None, None
+        namespace, namespaced, cluster_scoped, name = m.groups()
+        return path, urllib.parse.parse_qs(query), namespaced or cluster_scoped, namespace, name
+
+    def forbidden(self, user, verb, resource, namespace, name):
+        what = '%s "%s"' % (resource, name) if name else resource
+        where = ('in the namespace "%s"' % namespace) if namespace else "at the cluster scope"
+        details = {"kind": resource, **({"name": name} if name else {})}
+        self.status(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API '
+                    'group "" %s' % (what, user, verb, resource, where), details)
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
-        cn, orgs = self.client_identity()
+        path, query, resource, namespace, name = self.route()
         if path in ("/healthz", "/livez", "/readyz"):
-            data = b"ok"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-        elif path == "/version":
-            self.send_json(200, version_info(kube_version()))
-        elif path == "/standin/whoami":
-            self.send_json(200, {"node": hostname(), "client_cn": cn, "client_o": orgs})
-        elif cn is None:
-            self.status(403, "Forbidden",
-                        'forbidden: User "system:anonymous" cannot get path "%s"' % path)
-        else:
-            self.status(404, "NotFound", "the server could not find the requested resource")
+            return self.send_body(200, b"ok", "text/plain; charset=utf-8")
+        if path == "/version":
+            return self.send_json(200, version_info(kube_version()))
+        if path == "/standin/whoami":
+            cn, orgs = client_identity(self.connection)
+            return self.send_json(200, {"node": hostname(), "client_cn": cn, "client_o": orgs})
+        who = self.identity()
+        if who is None:
+            return
+        user, groups = who
+        if user == "system:anonymous" or "system:bootstrappers" in groups:
+            if resource in RESOURCE:
+                verb = "get" if name else "list"
+                return self.forbidden(user, verb, resource, namespace, name)
+            return self.status(403, "Forbidden",
+                               'forbidden: User "%s" cannot get path "%s"' % (user, path))
+        accept = self.headers.get("Accept", "")
+        if path in ("/api", "/api/"):
+            if accepts(accept, "apidiscovery.k8s.io", "v2", "APIGroupDiscoveryList"):
+                return self.send_json(200, {
+                    "kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+                    "metadata": {}, "items": [{"metadata": {"creationTimestamp": None},
+                                               "versions": [{"version": "v1",
+                                                             "resources": discovery_resources(),
+                                                             "freshness": "Current"}]}]},
+                    AGGREGATED)
+            advertise = read_state("cluster.json", {}).get("advertise", "")
+            return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"],
+                                        "serverAddressByClientCIDRs": [
+                                            {"clientCIDR": "0.0.0.0/0",
+                                             "serverAddress": advertise}]})
+        if path in ("/apis", "/apis/"):
+            # no API groups: the stand-in serves only part of the core group
+            if accepts(accept, "apidiscovery.k8s.io", "v2", "APIGroupDiscoveryList"):
+                return self.send_json(200, {"kind": "APIGroupDiscoveryList",
+                                            "apiVersion": "apidiscovery.k8s.io/v2",
+                                            "metadata": {}, "items": []}, AGGREGATED)
+            return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+        if path in ("/api/v1", "/api/v1/"):
+            return self.send_json(200, api_resource_list())
+        if resource not in RESOURCE:
+            return self.status(404, "NotFound", "the server could not find the requested resource")
+        _, kind, namespaced, _, _, _, columns = RESOURCE[resource]
+        if namespaced and namespace is None and name:
+            return self.status(404, "NotFound", "the server could not find the requested resource")
+        if query.get("watch", ["false"])[0] in ("true", "1"):
+            return self.status(405, "MethodNotAllowed",
+                               "the stand-in API server does not serve watches")
+        if query.get("fieldSelector", [""])[0]:
+            return self.status(400, "BadRequest", 'field label not supported: "%s"'
+                               % query["fieldSelector"][0].split("=")[0])
+        items = [o for o in objects(resource, namespace)
+                 if label_selector_matches(query.get("labelSelector", [""])[0],
+                                           o["metadata"].get("labels", {}))]
+        if name:
+            found = [o for o in items if o["metadata"]["name"] == name]
+            if not found:
+                return self.status(404, "NotFound", '%s "%s" not found' % (resource, name),
+                                   {"name": name, "kind": resource})
+            items = found
+        if accepts(accept, "meta.k8s.io", "v1", "Table"):
+            return self.send_json(200, {
+                "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+                "metadata": {"resourceVersion": str(len(stored_nodes()) + 1)},
+                "columnDefinitions": [
+                    {"name": c, "type": "string", "format": "name" if c == "Name" else "",
+                     "description": "", "priority": p} for c, p in columns],
+                "rows": [{"cells": table_cells(resource, o)[:len(columns)],
+                          "object": {"kind": "PartialObjectMetadata",
+                                     "apiVersion": "meta.k8s.io/v1",
+                                     "metadata": o["metadata"]}} for o in items]},
+                "application/json;as=Table;v=v1;g=meta.k8s.io")
+        if name:
+            return self.send_json(200, items[0])
+        return self.send_json(200, {"kind": kind + "List", "apiVersion": "v1",
+                                    "metadata": {"resourceVersion": str(len(stored_nodes()) + 1)},
+                                    "items": items})
 
     do_HEAD = do_GET
+
+    def do_POST(self):
+        path, _, resource, namespace, name = self.route()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 1 << 20)) if length else b""
+        who = self.identity()
+        if who is None:
+            return
+        user, groups = who
+        if resource != "nodes" or namespace or name:
+            if resource in RESOURCE:
+                return self.status(405, "MethodNotAllowed",
+                                   "the server does not allow this method on the requested "
+                                   "resource")
+            return self.status(404, "NotFound", "the server could not find the requested resource")
+        try:
+            node = json.loads(body)
+            node_name = node["metadata"]["name"]
+            assert node.get("kind") == "Node" and re.fullmatch(r"[a-z0-9.-]+", node_name)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return self.status(400, "BadRequest", "the body is not a Node with a valid name")
+        # kubelets (system:nodes) may register only themselves; joiners use their bootstrap
+        # token in place of the TLS bootstrap a real kubelet goes through first
+        if "system:nodes" in groups:
+            if user != "system:node:" + node_name:
+                return self.status(403, "Forbidden", 'nodes "%s" is forbidden: node "%s" is not '
+                                   'allowed to modify node "%s"'
+                                   % (node_name, user[len("system:node:"):], node_name),
+                                   {"name": node_name, "kind": "nodes"})
+        elif "system:bootstrappers" not in groups and not ADMIN_GROUPS & set(groups):
+            return self.forbidden(user, "create", "nodes", None, None)
+        path = os.path.join(APISERVER_STATE, "nodes", node_name + ".json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        node["metadata"].update({"uid": "standin-node-" + node_name, "resourceVersion": "1",
+                                 "creationTimestamp": rfc3339(time.time())})
+        # written aside, then linked into place: readers never see half a file, and a second
+        # registration of the same name finds the first (kube-apiserver's 409)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(node, f)
+            os.link(tmp, path)
+        except FileExistsError:
+            return self.status(409, "AlreadyExists", 'nodes "%s" already exists' % node_name,
+                               {"name": node_name, "kind": "nodes"})
+        finally:
+            os.unlink(tmp)
+        self.send_json(201, node)
+
+    def do_PUT(self):
+        self.do_other()
+
+    def do_DELETE(self):
+        self.do_other()
+
+    def do_PATCH(self):
+        self.do_other()
+
+    def do_other(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(min(length, 1 << 20))
+        _, _, resource, _, _ = self.route()
+        if self.identity() is None:
+            return
+        if resource in RESOURCE:
+            return self.status(405, "MethodNotAllowed",
+                               "the server does not allow this method on the requested resource")
+        self.status(404, "NotFound", "the server could not find the requested resource")
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))

@@ -39,16 +39,19 @@ pub(super) async fn run(
     let path = ctx.request.kubeconfig.merge_target().to_path_buf();
     let written = ctx.kubeconfig_written.clone();
     let target = path.clone();
+    let lock = LockOptions::reporting_to(ctx.reporter.clone());
     // On the tracker: a rollback must know whether the entry landed before it looks.
     let merge = ctx.tracker.spawn_blocking(move || {
-        let result = kubeconfig::merge_into_file(&target, &kubeconfig, &LockOptions::default());
+        let result = kubeconfig::merge_into_file(&target, &kubeconfig, &lock);
         if result.is_ok() {
             *written.lock().unwrap_or_else(|p| p.into_inner()) = Some(target);
         }
         result
     });
     match merge.await {
-        Ok(result) => result.map_err(|e| anyhow::anyhow!("failed to export kubeconfig: {e}"))?,
+        Ok(result) => {
+            result.map_err(|e| anyhow::Error::new(e).context("failed to export kubeconfig"))?
+        }
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => anyhow::bail!("failed to export kubeconfig: {e}"),
     }

@@ -15,10 +15,11 @@ mod network;
 mod nodes;
 mod pki;
 pub mod plan;
+mod registry;
 mod storage;
 mod wait;
 
-use crate::cluster::{CLUSTER_LABEL, DEFAULT_NETWORK};
+use crate::cluster::CLUSTER_LABEL;
 use crate::config::{Cluster, NodeRole};
 use crate::docker::{Engine, EngineInfo};
 use crate::kubeconfig::KubeconfigPaths;
@@ -32,6 +33,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+pub use registry::{MirrorReport, RegistryReport};
 
 /// Default load-balancer image for clusters with several control planes.
 pub const DEFAULT_LOAD_BALANCER_IMAGE: &str = "docker.io/library/haproxy:3.2";
@@ -61,6 +64,20 @@ pub struct CreateRequest {
     pub host_env: BTreeMap<String, String>,
     /// `proxies` entry of the Docker CLI config (`httpProxy`, `httpsProxy`, `noProxy`).
     pub docker_config_proxies: BTreeMap<String, String>,
+    /// `KIND_EXPERIMENTAL_DOCKER_NETWORK` when set: the Docker network for the nodes instead of
+    /// `kind` (see [`CreateRequest::network`]).
+    pub network_override: Option<String>,
+    /// Local registry and pull-through caches to set up (`--registry`, `--registry-mirror`).
+    pub registry: crate::registry::Options,
+}
+
+impl CreateRequest {
+    /// The Docker network the nodes join.
+    pub fn network(&self) -> &str {
+        self.network_override
+            .as_deref()
+            .unwrap_or(crate::cluster::DEFAULT_NETWORK)
+    }
 }
 
 /// One node of a created cluster, for the summary.
@@ -106,6 +123,12 @@ pub struct CreateReport {
     pub steps: Vec<StepTiming>,
     /// Total wall time in seconds.
     pub total_seconds: f64,
+    /// The local registry, when one was set up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryReport>,
+    /// The pull-through caches set up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<MirrorReport>,
 }
 
 /// What happened to the containers a stopped create had made.
@@ -200,6 +223,9 @@ pub async fn create(
         reporter.warn(&format!("cluster name \"{name}\" is probably too long, this might not work properly on some systems"));
     }
     request.config.validate()?;
+    // The kubeconfig is written last; find an unusable one before anything is made.
+    crate::kubeconfig::check_create_target(&request.kubeconfig, reporter.clone(), cancel.clone())
+        .await?;
     let info = engine.info().await?;
     preflight(&info, &*reporter)?;
     reporter.info(&format!("Creating cluster \"{name}\" ..."));
@@ -207,7 +233,8 @@ pub async fn create(
         engine: engine.clone(),
         reporter: reporter.clone(),
         name: name.clone(),
-        config: Arc::new(request.config.clone()),
+        // With a registry, the nodes' containerd gets `config_path` (registry.rs).
+        config: Arc::new(registry::node_config(&request, &*reporter)),
         create_id: random_id(),
         info,
         request: request.clone(),
@@ -283,16 +310,18 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         &ctx.name,
         &config,
         &plan::HostFacts::default(),
-        DEFAULT_NETWORK,
+        ctx.request.network(),
         &ctx.request.load_balancer_image,
         &ctx.create_id,
     );
 
     // Images, the network and the CAs do not depend on each other.
-    let (pki, (), ()) = tokio::try_join!(
+    let (pki, (), (), registries) = tokio::try_join!(
         pki::generate(ctx),
         network::ensure(ctx),
-        images::ensure(ctx, &config, &plan_containers)
+        images::ensure(ctx, &config, &plan_containers),
+        // Local registry and caches: conflicts fail here, before any node exists.
+        registry::prepare(ctx),
     )?;
     let pki = Arc::new(pki);
 
@@ -301,7 +330,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         &ctx.name,
         &config,
         &host,
-        DEFAULT_NETWORK,
+        ctx.request.network(),
         &ctx.request.load_balancer_image,
         &ctx.create_id,
     );
@@ -312,6 +341,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
             nodes::create_all(ctx, planned),
         )
         .await?;
+    let registries = registry::connect(ctx, registries, &nodes).await?;
 
     if let Some(lb) = nodes
         .iter()
@@ -340,7 +370,8 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
             "Installing StorageClass 💾",
             storage::run(ctx, &nodes, &kube),
         )
-        .await
+        .await?;
+        registry::document(ctx, &registries, &kube).await
     };
     let (phase_tx, phase_rx) = tokio::sync::watch::channel(join::Phase::Idle);
     let joins = join::run_all(ctx, &nodes, &kube, phase_tx);
@@ -362,6 +393,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         None
     };
     let exported = export::run(ctx, &nodes, &pki).await?;
+    let (registry, mirrors) = registry::report(&registries);
     Ok(CreateReport {
         name: ctx.name.clone(),
         nodes: nodes
@@ -380,6 +412,8 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         ready,
         steps: Vec::new(),
         total_seconds: 0.0,
+        registry,
+        mirrors,
     })
 }
 
@@ -392,7 +426,7 @@ async fn host_facts(ctx: &Ctx, first_plan: &plan::Plan) -> anyhow::Result<plan::
         .any(|k| k.to_uppercase().ends_with("_PROXY"))
         || !ctx.request.docker_config_proxies.is_empty()
     {
-        ctx.engine.network_subnets(DEFAULT_NETWORK).await?
+        ctx.engine.network_subnets(ctx.request.network()).await?
     } else {
         Vec::new()
     };
@@ -442,6 +476,7 @@ async fn rollback(ctx: &Ctx) -> Result<(), String> {
         Ok(_) => {}
         Err(e) => problems.push(format!("listing this run's containers failed: {e}")),
     }
+    registry::rollback(ctx, &mut problems).await;
     let written = ctx
         .kubeconfig_written
         .lock()
@@ -458,7 +493,10 @@ async fn rollback(ctx: &Ctx) -> Result<(), String> {
         })
         .await;
         if let Err(e) = removed {
-            problems.push(format!("removing the kubeconfig entry failed: {e}"));
+            problems.push(format!(
+                "removing the kubeconfig entry failed: {:#}",
+                anyhow::Error::new(e)
+            ));
         }
     }
     if problems.is_empty() {

@@ -17,6 +17,8 @@ pub fn kindling() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kindling"));
     cmd.env_remove("KIND_CLUSTER_NAME")
         .env_remove("KUBECONFIG")
+        .env_remove("KIND_EXPERIMENTAL_PROVIDER")
+        .env_remove("KIND_EXPERIMENTAL_DOCKER_NETWORK")
         .env("NO_COLOR", "1");
     cmd
 }
