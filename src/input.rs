@@ -29,16 +29,6 @@ pub fn read_limited(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(data)
 }
 
-/// [`read_limited`] as UTF-8 text (`ErrorKind::InvalidData` when it is not).
-pub fn read_text_limited(reader: impl Read, limit: u64) -> std::io::Result<String> {
-    String::from_utf8(read_limited(reader, limit)?).map_err(|_| {
-        std::io::Error::new(
-            ErrorKind::InvalidData,
-            "the content is not valid UTF-8 text",
-        )
-    })
-}
-
 /// `8 MiB`, `512 KiB`, `100 bytes`.
 pub fn format_bytes(bytes: u64) -> String {
     if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
@@ -77,8 +67,6 @@ mod tests {
         // An endless source stops at the limit instead of growing without bound.
         let err = read_limited(std::io::repeat(0), MAX_INPUT_BYTES).unwrap_err();
         assert!(err.to_string().contains("8 MiB"), "{err}");
-        let err = read_text_limited(&[0xff, 0xfe][..], 4).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidData);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::cluster::create::{
     self, Cancelled, Cleanup, CreateRequest, DEFAULT_LOAD_BALANCER_IMAGE, plan,
 };
 use crate::config::{self, Cluster};
-use crate::input::{MAX_INPUT_BYTES, read_text_limited};
+use crate::input::{MAX_INPUT_BYTES, read_limited};
 use crate::kubeconfig::KubeconfigError;
 use crate::pki::KeyAlgorithm;
 use crate::report::Reporter;
@@ -112,15 +112,16 @@ fn load_config(args: &ClusterArgs) -> anyhow::Result<Cluster> {
     let mut cfg = match args.config.as_deref() {
         None | Some("") => config::default_config(),
         Some("-") => {
-            let text = read_text_limited(std::io::stdin().lock(), MAX_INPUT_BYTES)
+            // Bytes, not text: the YAML layer decodes UTF-16 and byte order marks like kind.
+            let bytes = read_limited(std::io::stdin().lock(), MAX_INPUT_BYTES)
                 .context("error reading config from stdin")?;
-            config::parse(&text)?
+            config::parse(&bytes)?
         }
         Some(path) => {
-            let text = std::fs::File::open(path)
-                .and_then(|file| read_text_limited(file, MAX_INPUT_BYTES))
+            let bytes = std::fs::File::open(path)
+                .and_then(|file| read_limited(file, MAX_INPUT_BYTES))
                 .with_context(|| format!("error reading file: {path}"))?;
-            config::parse(&text).with_context(|| format!("invalid config file {path}"))?
+            config::parse(&bytes).with_context(|| format!("invalid config file {path}"))?
         }
     };
     cfg.name = resolve_name(args.name.as_deref(), Some(cfg.name.as_str()));

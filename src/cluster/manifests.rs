@@ -155,6 +155,40 @@ spec:
     }
 
     #[test]
+    fn rewritten_manifests_keep_every_value_for_every_reader() {
+        // Values a YAML 1.1 reader (kubectl) would take for booleans or numbers if unquoted.
+        let awkward = [
+            "on",
+            "y",
+            "NO",
+            "~",
+            "1_000",
+            "0x1F",
+            "017",
+            "1:20",
+            "1e3",
+            "2001-12-14",
+            "<<",
+        ];
+        let env: String = awkward
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("        - name: V{i}\n          value: \"{v}\"\n"))
+            .collect();
+        let manifest = KINDNET_LIKE.replace(
+            "        env: []\n---\napiVersion: extensions",
+            &format!("        env:\n{env}        args: [\"--flag=on\", \"y\"]\n---\napiVersion: extensions"),
+        );
+        let out = render_cni(&manifest, "10.244.0.0/16", "kind-control-plane:6443").unwrap();
+        let docs = crate::yaml::tests::read_back_everywhere(&out);
+        let sidecar = &docs[1]["spec"]["template"]["spec"]["containers"][1];
+        for (i, v) in awkward.iter().enumerate() {
+            assert_eq!(sidecar["env"][i]["value"], *v, "{out}");
+        }
+        assert_eq!(sidecar["args"], json!(["--flag=on", "y"]));
+    }
+
+    #[test]
     fn templates_pod_subnet_and_patches_apps_v1_daemonsets() {
         let dual = "10.244.0.0/16,fd00:10:244::/56";
         let out = render_cni(KINDNET_LIKE, dual, "kind-control-plane:6443").unwrap();

@@ -71,12 +71,14 @@ struct TypeMeta {
     api_version: String,
 }
 
-/// Decodes a config file's text: checks `apiVersion`/`kind`, then decodes strictly (unknown fields
-/// are errors). Returns the config as written (protocols upper-cased); no defaults are applied.
-/// Like kind, only the first YAML document of a multi-document stream is read.
-pub fn parse(text: &str) -> Result<Cluster, ConfigError> {
-    let doc = first_document(text);
-    let meta: Option<TypeMeta> = yaml::from_str(doc).map_err(ConfigError::Syntax)?;
+/// Decodes a config file as kind does (its bytes: UTF-8, or UTF-16 with a byte order mark):
+/// checks `apiVersion`/`kind` in a loose first pass, then decodes strictly (unknown fields and
+/// duplicate keys are errors). Returns the config as written (protocols upper-cased); no defaults
+/// are applied. Like kind, only the first YAML document of a stream is read. The YAML semantics
+/// (null is unset, YAML 1.1 numbers, merge keys, tags) are go-yaml v3's, see [`crate::yaml`].
+pub fn parse(bytes: impl AsRef<[u8]>) -> Result<Cluster, ConfigError> {
+    let text = yaml::decode_bytes(bytes.as_ref()).map_err(ConfigError::Syntax)?;
+    let meta: Option<TypeMeta> = yaml::from_str(&text).map_err(ConfigError::Syntax)?;
     let meta = meta.ok_or(ConfigError::Empty)?;
     if meta.api_version.is_empty() {
         return Err(ConfigError::MissingApiVersion);
@@ -90,39 +92,7 @@ pub fn parse(text: &str) -> Result<Cluster, ConfigError> {
             api_version: meta.api_version,
         });
     }
-    yaml::from_str(doc).map_err(ConfigError::Decode)
-}
-
-/// The text of the first document of a YAML stream. The YAML crate refuses streams with more than
-/// one document (even a trailing `---`), while kind's decoder reads the first and ignores the rest.
-/// Cutting at the next document marker keeps a prefix, so reported line numbers stay right.
-fn first_document(text: &str) -> &str {
-    let mut started = false; // a `---` opened the first document
-    let mut content = false; // the first document has something besides comments
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let marker = ["---", "..."].into_iter().find_map(|m| {
-            let rest = bare.strip_prefix(m)?;
-            (rest.is_empty() || rest.starts_with([' ', '\t'])).then_some((m, rest))
-        });
-        match marker {
-            Some(_) if started || content => return &text[..offset],
-            Some((m, rest)) => {
-                started = m == "---";
-                content = has_content(rest);
-            }
-            None => content = content || (has_content(bare) && !bare.starts_with('%')),
-        }
-        offset += line.len();
-    }
-    text
-}
-
-/// True when a line holds more than whitespace and a comment.
-fn has_content(line: &str) -> bool {
-    let t = line.trim_start();
-    !t.is_empty() && !t.starts_with('#')
+    yaml::from_str(&text).map_err(ConfigError::Decode)
 }
 
 #[cfg(test)]

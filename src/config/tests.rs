@@ -257,7 +257,12 @@ fn bogus_field_names_the_field_and_its_position() {
     assert!(matches!(err, ConfigError::Decode(_)), "{err:?}");
     let msg = err.to_string();
     assert!(msg.starts_with("unable to decode config: "), "{msg}");
-    assert!(msg.contains("unknown field `extraPortMapping`"), "{msg}");
+    assert!(
+        msg.contains(
+            r#"nodes[0]: unknown field "extraPortMapping"; did you mean "extraPortMappings"?"#
+        ),
+        "{msg}"
+    );
     // The typo is the key on line 5, indented by two spaces.
     assert_eq!(err.location(), Some((5, 3)));
     assert!(msg.contains("line 5, column 3"), "{msg}");
@@ -400,7 +405,8 @@ fn only_the_first_document_is_read() {
         format!("---\n{base}"),
         format!("# leading comment\n--- # start\n{base}...\n"),
         format!("{base}---\nkind: Pod\napiVersion: v1\nbogus: true\n"),
-        format!("%YAML 1.2\n---\n{base}--- \nanything: else\n"),
+        format!("%YAML 1.1\n---\n{base}--- \nanything: else\n"),
+        format!("{base}---\n: [broken\n"),
     ] {
         assert_eq!(load(&text).name, "first", "{text}");
     }
@@ -413,9 +419,227 @@ fn only_the_first_document_is_read() {
     assert_eq!(err.location(), Some((3, 1)));
     // An empty first document is empty, whatever follows.
     assert_eq!(
-        parse(&format!("---\n---\n{base}")).unwrap_err(),
+        parse(format!("---\n---\n{base}")).unwrap_err(),
         ConfigError::Empty
     );
+}
+
+// ---- YAML as kind's decoder reads it (go-yaml v3) ------------------------------------------
+
+const HEAD: &str = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n";
+
+#[test]
+fn explicit_null_is_unset_at_every_level() {
+    let text = format!(
+        "{HEAD}name:\nfeatureGates: ~\nruntimeConfig: {{api/alpha: ~}}\nnetworking:\n  apiServerPort:\n  apiServerAddress: null\n  dnsSearch: ~\n  disableDefaultCNI: ~\nkubeadmConfigPatches: [~]\ncontainerdConfigPatches:\n- ~\n- 'x = 1'\nnodes:\n- ~\n- role: control-plane\n  image: ~\n  labels: ~\n  extraMounts: ~\n  extraPortMappings:\n  - ~\n  - containerPort: 80\n    hostPort: ~\n    listenAddress: ~\n    protocol: ~\n- null\n"
+    );
+    let raw = parse(&text).unwrap();
+    // The null node is dropped (as kind drops it), so there is one node, not three.
+    assert_eq!(raw.nodes.len(), 1);
+    assert_eq!(raw.nodes[0].extra_port_mappings.len(), 1);
+    let port = &raw.nodes[0].extra_port_mappings[0];
+    assert_eq!((port.container_port, port.host_port), (80, 0));
+    assert!(port.listen_address.is_empty() && port.protocol.is_empty());
+    assert_eq!(raw.networking.api_server_port, 0);
+    assert_eq!(raw.networking.dns_search, None);
+    assert!(raw.kubeadm_config_patches.is_empty());
+    assert_eq!(raw.containerd_config_patches, ["x = 1"]);
+    assert_eq!(raw.runtime_config["api/alpha"], "");
+    let cluster = load(&text);
+    assert_eq!(cluster.name, "kind");
+    assert_eq!(cluster.nodes[0].image, DEFAULT_NODE_IMAGE);
+    assert_eq!(cluster.networking.api_server_address, "127.0.0.1");
+    // dnsSearch: a list of nulls is an empty list (no search domains), not unset.
+    let text = format!("{HEAD}networking:\n  dnsSearch: [~]\n");
+    assert_eq!(load(&text).networking.dns_search, Some(vec![]));
+    // Only null nodes: kind's single default node.
+    let text = format!("{HEAD}nodes: [~]\n");
+    assert_eq!(load(&text).nodes.len(), 1);
+}
+
+#[test]
+fn duplicate_keys_are_errors_at_every_level() {
+    for (text, line, col) in [
+        (format!("{HEAD}name: a\nname: b\n"), 4, 1),
+        (
+            format!("{HEAD}featureGates:\n  A: true\n  B: true\n  A: false\n"),
+            6,
+            3,
+        ),
+        (
+            format!("{HEAD}runtimeConfig:\n  api/all: 'true'\n  api/all: 'false'\n"),
+            5,
+            3,
+        ),
+        (
+            format!(
+                "{HEAD}nodes:\n- role: worker\n  labels:\n    tier: a\n    tier: b\n- role: control-plane\n"
+            ),
+            7,
+            5,
+        ),
+        (
+            format!("{HEAD}networking:\n  podSubnet: 10.0.0.0/16\n  podSubnet: 10.1.0.0/16\n"),
+            5,
+            3,
+        ),
+        (
+            format!("{HEAD}nodes:\n- role: control-plane\n  role: worker\n"),
+            5,
+            3,
+        ),
+    ] {
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.location(), Some((line, col)), "{text}\n{err}");
+        assert!(err.to_string().contains("already defined at line"), "{err}");
+    }
+    // At the top level it fails in the first pass, as kind's does.
+    let err = parse(format!("{HEAD}name: a\nname: b\n")).unwrap_err();
+    assert!(matches!(err, ConfigError::Syntax(_)), "{err:?}");
+    let err = parse(format!(
+        "{HEAD}nodes:\n- role: control-plane\n  role: worker\n"
+    ))
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::Decode(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("nodes[0]: mapping key \"role\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn encodings_kind_reads() {
+    let text = format!("{HEAD}name: enc\nnodes:\n- role: control-plane\n");
+    let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+    assert_eq!(load_bytes(&bom).name, "enc");
+    for little_endian in [true, false] {
+        let mut bytes: Vec<u8> = if little_endian {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for unit in text.encode_utf16() {
+            bytes.extend(if little_endian {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        assert_eq!(load_bytes(&bytes).name, "enc");
+    }
+    // Old Mac line endings, with a second document that is not read.
+    let cr = format!("{HEAD}name: cr\n---\nkind: Pod\n").replace('\n', "\r");
+    assert_eq!(load(&cr).name, "cr");
+    let err = parse(format!("{HEAD}bogus: 1\n").replace('\n', "\r")).unwrap_err();
+    assert_eq!(err.location(), Some((3, 1)));
+    // Bytes that are neither: a clear error with the position.
+    let err = parse(b"kind: Cluster\nname: \xFF\n").unwrap_err();
+    assert!(err.to_string().contains("not valid UTF-8"), "{err}");
+    assert_eq!(err.location(), Some((2, 7)));
+}
+
+fn load_bytes(bytes: &[u8]) -> Cluster {
+    let mut cluster = parse(bytes).unwrap_or_else(|e| panic!("parse failed: {e}"));
+    cluster.apply_defaults();
+    cluster.validate().unwrap();
+    cluster
+}
+
+#[test]
+fn numbers_for_ports_as_kind_reads_them() {
+    for (written, port) in [
+        ("6443.0", 6443),
+        ("6.443e3", 6443),
+        ("014453", 6443),
+        ("0x192b", 6443),
+        ("0o14453", 6443),
+        ("6_443", 6443),
+        ("+6443", 6443),
+        ("!!int \"6443\"", 6443),
+    ] {
+        let text = format!(
+            "{HEAD}networking:\n  apiServerPort: {written}\nnodes:\n- extraPortMappings:\n  - containerPort: {written}\n    hostPort: {written}\n"
+        );
+        let cluster = load(&text);
+        assert_eq!(cluster.networking.api_server_port, port, "{written}");
+        let mapping = &cluster.nodes[0].extra_port_mappings[0];
+        assert_eq!(
+            (mapping.container_port, mapping.host_port),
+            (port, port),
+            "{written}"
+        );
+    }
+    let err = parse(format!("{HEAD}networking:\n  apiServerPort: 6443.7\n")).unwrap_err();
+    assert!(matches!(err, ConfigError::Decode(_)), "{err:?}");
+    assert_eq!(err.location(), Some((4, 18)));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("networking.apiServerPort: 6443.7 is not a whole number"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("kind would silently truncate it to 6443"),
+        "{msg}"
+    );
+    for bad in ["\"6443\"", "!!str 6443", "1:20", "3e9", ".inf", "six"] {
+        let err = parse(format!("{HEAD}networking:\n  apiServerPort: {bad}\n")).unwrap_err();
+        assert_eq!(err.location(), Some((4, 18)), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn tags_and_merge_keys_as_kind_reads_them() {
+    let text = format!(
+        "{HEAD}name: !!binary a2luZC10YWdz\nnodes:\n- &cp\n  role: control-plane\n  labels: {{zone: a, disk: ssd}}\n  image: !!str my/node:1\n- <<: *cp\n  role: worker\n- role: !!null\n"
+    );
+    let cluster = load(&text);
+    assert_eq!(cluster.name, "kind-tags");
+    assert_eq!(cluster.nodes[1].role, "worker");
+    assert_eq!(cluster.nodes[1].image, "my/node:1");
+    assert_eq!(cluster.nodes[1].labels["zone"], "a");
+    // `name: !!null` is unset, so defaulted.
+    assert_eq!(cluster.nodes[2].role, "control-plane");
+    let err = parse(format!("{HEAD}name: !!int abc\n")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot decode !!str `abc` as a !!int"),
+        "{err}"
+    );
+}
+
+#[test]
+fn decode_messages_use_yaml_words_and_the_right_line() {
+    for (text, line) in [
+        (
+            format!("{HEAD}networking:\n  apiServerPort:\n    a: 1\n"),
+            5,
+        ),
+        (
+            format!("{HEAD}nodes:\n- role: control-plane\n  extraMounts:\n  - readOnly: 2\n"),
+            6,
+        ),
+        (format!("{HEAD}nodes: node\n"), 3),
+        (format!("{HEAD}featureGates: [a]\n"), 3),
+        (format!("{HEAD}featureGates:\n  A: maybe\n"), 4),
+        (format!("{HEAD}networking:\n  dnsSearch: {{a: 1}}\n"), 4),
+        (format!("{HEAD}name: [x]\n"), 3),
+        (format!("{HEAD}nodes:\n- labels:\n    a: [1]\n"), 5),
+    ] {
+        let err = parse(&text).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.location().map(|l| l.0), Some(line), "{text}\n{msg}");
+        for rust in [
+            "unit value",
+            "i32",
+            "invalid type",
+            "bool`",
+            "map<",
+            "sequence of",
+        ] {
+            assert!(!msg.contains(rust), "{msg}");
+        }
+        assert!(msg.contains("expected "), "{msg}");
+    }
 }
 
 // ---- validation errors ---------------------------------------------------------------------

@@ -20,17 +20,13 @@ pub const DEFAULT_CLUSTER_NAME: &str = "kind";
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Cluster {
     /// Must be `Cluster`.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub kind: String,
     /// Must be `kind.x-k8s.io/v1alpha4`.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub api_version: String,
     /// Cluster name; `--name` and `KIND_CLUSTER_NAME` override it.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Nodes in config order; empty means one control-plane node.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -39,11 +35,7 @@ pub struct Cluster {
     #[serde(default)]
     pub networking: Networking,
     /// Feature gates for every component.
-    #[serde(
-        default,
-        deserialize_with = "de_bool_map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub feature_gates: BTreeMap<String, bool>,
     /// kube-apiserver `--runtime-config` entries.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -75,18 +67,10 @@ pub struct Cluster {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Node {
     /// `control-plane` or `worker` (validated, not decoded, so all errors are reported together).
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub role: String,
     /// Node image.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub image: String,
     /// Kubernetes node labels (kubelet `node-labels`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -114,24 +98,16 @@ pub struct Node {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Mount {
     /// Path inside the node.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub container_path: String,
     /// Path on the host; relative paths are made absolute against the working directory.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub host_path: String,
     /// Mount read-only.
-    #[serde(
-        default,
-        deserialize_with = "de_bool",
-        skip_serializing_if = "std::ops::Not::not"
-    )]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
     /// Ask Docker to relabel for SELinux (`:Z`).
-    #[serde(
-        default,
-        deserialize_with = "de_bool",
-        skip_serializing_if = "std::ops::Not::not"
-    )]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub selinux_relabel: bool,
     /// `None`, `HostToContainer` or `Bidirectional` (empty = private); checked while decoding.
     #[serde(
@@ -153,11 +129,7 @@ pub struct PortMapping {
     #[serde(default)]
     pub host_port: i32,
     /// Host address to listen on (default `0.0.0.0`, `::` for IPv6 clusters).
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub listen_address: String,
     /// `TCP`, `UDP` or `SCTP` (case-insensitive; upper-cased and checked while decoding).
     #[serde(
@@ -173,16 +145,16 @@ pub struct PortMapping {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PatchJson6902 {
     /// API group of the target (empty for the core group).
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub group: String,
     /// API version of the target.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub version: String,
     /// Kind of the target.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub kind: String,
     /// The patch, as YAML or JSON text.
-    #[serde(default, deserialize_with = "de_string")]
+    #[serde(default)]
     pub patch: String,
 }
 
@@ -191,50 +163,29 @@ pub struct PatchJson6902 {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Networking {
     /// `ipv4`, `ipv6` or `dual`.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub ip_family: String,
     /// Host address the API server is published on.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub api_server_address: String,
     /// Host port the API server is published on: 0 = random free port, -1 = engine picks.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub api_server_port: i32,
     /// Pod CIDR(s), comma-separated for dual-stack.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pod_subnet: String,
     /// Service CIDR(s), comma-separated for dual-stack.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub service_subnet: String,
     /// Skip installing the default CNI.
     #[serde(
         default,
         rename = "disableDefaultCNI",
-        deserialize_with = "de_bool",
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub disable_default_cni: bool,
     /// `iptables`, `ipvs`, `nftables` or `none`.
-    #[serde(
-        default,
-        deserialize_with = "de_string",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kube_proxy_mode: String,
     /// DNS search domains for the nodes: unset inherits the host's, `[]` removes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,7 +203,7 @@ pub const PORT_PROTOCOLS: [&str; 4] = ["", "TCP", "UDP", "SCTP"];
 
 // kind rejects these while decoding (not in validation), so the error carries the YAML position.
 fn de_propagation<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    d.deserialize_option(OneOf {
+    d.deserialize_string(OneOf {
         what: "MountPropagation",
         allowed: &MOUNT_PROPAGATIONS,
         upper_case: false,
@@ -260,15 +211,16 @@ fn de_propagation<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 fn de_protocol<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    d.deserialize_option(OneOf {
+    d.deserialize_string(OneOf {
         what: "PortMappingProtocol",
         allowed: &PORT_PROTOCOLS,
         upper_case: true,
     })
 }
 
-/// A string that must be one of `allowed` (after upper-casing, if asked); null reads as "".
-/// Checking inside the visitor makes the YAML crate report the value's own line and column.
+/// A string that must be one of `allowed` (after upper-casing, if asked); null reads as "" (the
+/// YAML decoder gives a string field's zero value for null). Checking inside the visitor makes the
+/// decoder report the value's own line and column.
 struct OneOf {
     what: &'static str,
     allowed: &'static [&'static str],
@@ -292,70 +244,6 @@ impl<'de> Visitor<'de> for OneOf {
             Err(E::custom(format!("Unknown {}: {value:?}", self.what)))
         }
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
-        d.deserialize_str(self)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<String, E> {
-        Ok(String::new())
-    }
-}
-
-/// A boolean as kind's YAML decoder reads it into a bool field: YAML 1.2 `true`/`false` plus the
-/// YAML 1.1 spellings (`yes`, `on`, `y`, ... and their negations), so configs written for kind
-/// keep working; null is `false`.
-struct LenientBool(bool);
-
-impl<'de> Deserialize<'de> for LenientBool {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = LenientBool;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a boolean (true or false)")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<LenientBool, E> {
-                Ok(LenientBool(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<LenientBool, E> {
-                match v {
-                    "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(LenientBool(true)),
-                    "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
-                        Ok(LenientBool(false))
-                    }
-                    _ => Err(E::invalid_type(de::Unexpected::Str(v), &self)),
-                }
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<LenientBool, E> {
-                Ok(LenientBool(false))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<LenientBool, E> {
-                Ok(LenientBool(false))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A string field as kind's decoder reads it: YAML null (`~`, `null`, nothing) is unset, not the
-/// word "null".
-fn de_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
-}
-
-fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    LenientBool::deserialize(d).map(|b| b.0)
-}
-
-fn de_bool_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, bool>, D::Error> {
-    let map = Option::<BTreeMap<String, LenientBool>>::deserialize(d)?;
-    Ok(map
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .collect())
 }
 
 /// The role of a node container, including the implicit load balancer.

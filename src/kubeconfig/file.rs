@@ -6,7 +6,7 @@ use super::lock::{KubeconfigLock, LockOptions, current_uid, file_kind, process_e
 use super::merge::{merge, remove};
 use super::paths::resolve_symlinks;
 use super::types::{Kubeconfig, check_single};
-use crate::input::{MAX_INPUT_BYTES, read_text_limited};
+use crate::input::{MAX_INPUT_BYTES, read_limited};
 use std::fs::{DirBuilder, File, Metadata, OpenOptions, Permissions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -116,8 +116,8 @@ pub fn read_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Kubeconfig::default()),
         Err(source) => return Err(read_err(source)),
     };
-    let text = read_text_limited(file, MAX_INPUT_BYTES).map_err(read_err)?;
-    Kubeconfig::from_yaml(&text).map_err(|source| KubeconfigError::Parse {
+    let text = read_limited(file, MAX_INPUT_BYTES).map_err(read_err)?;
+    Kubeconfig::from_bytes(&text).map_err(|source| KubeconfigError::Parse {
         what: format!("kubeconfig {}", path.display()),
         source,
     })

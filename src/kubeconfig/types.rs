@@ -137,6 +137,12 @@ impl Kubeconfig {
         }
     }
 
+    /// Parses a kubeconfig file's bytes: UTF-8 (a byte order mark is fine) or UTF-16 with a byte
+    /// order mark, as kubectl reads them.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Kubeconfig, ParseError> {
+        Self::from_yaml(&crate::yaml::decode_bytes(bytes)?)
+    }
+
     /// Encodes as YAML with keys sorted at every level, like kind's normalised output; an empty
     /// config is the empty string (kind writes an empty file rather than `{}`).
     pub fn to_yaml(&self) -> Result<String, KubeconfigError> {

@@ -410,6 +410,11 @@ fn check_kubeconfig(
 ) {
     let path = format!("/etc/kubernetes/{file}");
     let doc: serde_json::Value = crate::yaml::from_str(&text(files, &path)).unwrap();
+    // kubeadm and kubectl (go-yaml v2) read the same values as any other reader.
+    assert_eq!(
+        crate::yaml::tests::read_back_everywhere(&text(files, &path)),
+        std::slice::from_ref(&doc)
+    );
     let context = format!("{want_cn}@kind");
     assert_eq!(doc["current-context"], context.as_str(), "{file}");
     assert_eq!(doc["contexts"].as_array().unwrap().len(), 1);

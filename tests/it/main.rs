@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod config_diff;
 mod e2e_bootstrap;
 mod e2e_ci;
 mod e2e_ha;
@@ -12,5 +13,6 @@ mod e2e_provision;
 mod e2e_registry;
 mod e2e_walk;
 mod kubeconfig_files;
+mod kubeconfig_yaml;
 mod pki_peers;
 mod user_files;

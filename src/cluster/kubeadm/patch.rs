@@ -70,9 +70,10 @@ pub(crate) fn apply_level(
     Ok(())
 }
 
-/// Parses an RFC 6902 patch written as YAML or JSON.
+/// Parses an RFC 6902 patch written as YAML or JSON, read as kind reads it (sigs.k8s.io/yaml:
+/// YAML 1.1 scalars, so `value: on` is `true`).
 pub(crate) fn parse_json6902(text: &str) -> Result<json_patch::Patch, String> {
-    let value: Value = crate::yaml::from_str(text).map_err(|e| e.to_string())?;
+    let value: Value = crate::yaml::value(text).map_err(|e| e.to_string())?;
     serde_json::from_value(value)
         .map_err(|e| format!("not a list of RFC 6902 operations (op, path, value/from): {e}"))
 }

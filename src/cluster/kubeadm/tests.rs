@@ -1251,3 +1251,85 @@ fn ready_output_needs_every_token_true() {
     assert!(!is_ready_output(""));
     assert!(!is_ready_output("  \n"));
 }
+
+// ---------------------------------------------------------------------------------------
+// What kubeadm reads is what kindling meant: every rendered value reads back the same under
+// go-yaml v2 (kubeadm), go-yaml v3 and YAML 1.2, including strings YAML 1.1 would misread.
+
+#[test]
+fn every_rendered_value_reads_back_the_same_for_every_reader() {
+    let awkward = [
+        "on",
+        "y",
+        "N",
+        "off",
+        "~",
+        "null",
+        "1_000",
+        "0x1F",
+        "017",
+        "1:20",
+        ".inf",
+        "1e3",
+        "2001-12-14",
+        "<<",
+        "=",
+        " lead",
+        "",
+        "two\nlines",
+    ];
+    let mut special = with_patches(cluster("dual"));
+    special.feature_gates = [("On".to_string(), true), ("Y".to_string(), false)].into();
+    special.runtime_config = [("api/alpha".to_string(), "on".to_string())].into();
+    special.nodes[0].labels = [("y".to_string(), "off".to_string())].into();
+    let list = awkward
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap())
+        .collect::<Vec<_>>()
+        .join(", ");
+    special.kubeadm_config_patches.push(format!(
+        "kind: KubeletConfiguration\nclusterDomain: \"on\"\nstaticPodPath: \"0x1F\"\nkindlingTest: [{list}]\n"
+    ));
+    for v in ["1.29.14", "1.31.0", "1.35.0", "1.36.0"] {
+        for c in [
+            cluster("ipv4"),
+            cluster("ipv6"),
+            with_patches(cluster("ipv4")),
+            special.clone(),
+        ] {
+            for index in [0, 1] {
+                let rendered = render_node(&c, index, v).unwrap();
+                crate::yaml::tests::read_back_everywhere(&rendered);
+            }
+        }
+        let rendered = render_node(&special, 0, v).unwrap();
+        let docs = crate::yaml::tests::read_back_everywhere(&rendered);
+        let kubelet = doc(&docs, "KubeletConfiguration");
+        assert_eq!(kubelet["clusterDomain"], "on", "{rendered}");
+        assert_eq!(kubelet["staticPodPath"], "0x1F");
+        assert_eq!(kubelet["kindlingTest"], serde_json::json!(awkward));
+        assert_eq!(kubelet["featureGates"]["On"], true);
+        let mut strings = Vec::new();
+        crate::yaml::tests::strings_in(&serde_json::json!(docs), &mut strings);
+        assert!(
+            strings.iter().any(|s| s.contains("api/alpha=on")),
+            "{rendered}"
+        );
+    }
+}
+
+/// kind reads RFC 6902 patches with sigs.k8s.io/yaml (YAML 1.1): `value: on` is the boolean.
+#[test]
+fn json6902_patch_values_are_read_as_kind_reads_them() {
+    let mut c = cluster("ipv4");
+    c.kubeadm_config_patches_json6902 = vec![PatchJson6902 {
+        group: "kubelet.config.k8s.io".into(),
+        version: "v1beta1".into(),
+        kind: "KubeletConfiguration".into(),
+        patch: "- op: replace\n  path: /failSwapOn\n  value: on\n- op: add\n  path: /maxPods\n  value: 0x10\n".into(),
+    }];
+    let docs = docs(&render_node(&c, 0, "1.36.0").unwrap());
+    let kubelet = doc(&docs, "KubeletConfiguration");
+    assert_eq!(kubelet["failSwapOn"], true);
+    assert_eq!(kubelet["maxPods"], 16);
+}
