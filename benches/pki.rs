@@ -24,6 +24,8 @@ fn node(index: usize, version: &KubeVersion) -> NodeCertInputs {
         cert_sans: vec!["localhost".into(), "127.0.0.1".into()],
         etcd_server_cert_sans: vec![],
         etcd_peer_cert_sans: vec![],
+        certificates_dir: String::new(),
+        kubelet_local_mode: None,
         kubernetes_version: version.clone(),
     }
 }
@@ -69,10 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             times.sort();
             let median = (times[RUNS / 2 - 1] + times[RUNS / 2]) / 2;
-            let name = match alg {
-                KeyAlgorithm::EcdsaP256 => "ECDSA-P256",
-                KeyAlgorithm::Rsa2048 => "RSA-2048",
-            };
+            let name = alg.kubeadm_name();
             println!(
                 "{name:<10} {count:>14} {files:>6} {:>12} {:>12} {:>12}",
                 ms(median),

@@ -66,10 +66,23 @@ impl KubeVersion {
         &self.raw
     }
 
-    /// Lenient comparison as kind does for API selection: numeric components only, so
-    /// `v1.36.0-alpha.1` counts as 1.36.0.
+    /// Lenient comparison, for the gates kind itself applies to a node's version: kind parses
+    /// the node's version with `version.ParseGeneric` (kind `pkg/cluster/internal/kubeadm/
+    /// config.go`, `Config`), which compares numeric components only, so `v1.36.0-alpha.1`
+    /// counts as 1.36.0 there.
     pub fn at_least(&self, major: u64, minor: u64, patch: u64) -> bool {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
+    }
+
+    /// Strict check against a gate written as a version, for behaviour that changed at a
+    /// commit of Kubernetes itself: pre-releases sort below their release, so
+    /// `v1.29.0-alpha.1` does not reach `v1.29.0`. A gate that does not parse is never reached
+    /// (gates are constants, each checked by a test).
+    pub fn reaches(&self, gate: &str) -> bool {
+        match KubeVersion::parse(gate) {
+            Ok(g) => self.semver_cmp(&g) != Ordering::Less,
+            Err(_) => false,
+        }
     }
 
     /// Strict semantic-version ordering including pre-release identifiers (build ignored).
@@ -134,6 +147,28 @@ mod tests {
         for bad in ["", "v1", "v1.2", "1.2.x", "v1.2.3.4", "v1.2.3-", "latest"] {
             assert!(KubeVersion::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn prereleases_do_not_reach_their_release() {
+        let v = |s: &str| KubeVersion::parse(s).unwrap();
+        // Lenient (kind's own gates) versus strict (Kubernetes' commits).
+        assert!(v("v1.29.0-alpha.1").at_least(1, 29, 0));
+        assert!(!v("v1.29.0-alpha.1").reaches("v1.29.0"));
+        assert!(!v("v1.29.0-rc.0").reaches("v1.29.0"));
+        assert!(v("v1.29.0").reaches("v1.29.0"));
+        assert!(v("v1.29.0").reaches("v1.29.0-rc.0"));
+        assert!(v("v1.28.15").reaches("v1.28.0"));
+        // Ordered by the pre-release identifiers, numerically where they are numbers.
+        assert!(v("v1.29.0-alpha.3").reaches("v1.29.0-alpha.3"));
+        assert!(!v("v1.29.0-alpha.2.150+0123abc").reaches("v1.29.0-alpha.3"));
+        assert!(v("v1.29.0-alpha.10").reaches("v1.29.0-alpha.3"));
+        assert!(!v("v1.29.0-alpha.3").reaches("v1.29.0-beta.0"));
+        assert!(v("v1.29.0-rc.1").reaches("v1.29.0-beta.0"));
+        assert!(!v("v1.28.99").reaches("v1.29.0-alpha.0"));
+        // Build metadata is ignored; a malformed gate is never reached.
+        assert!(v("v1.30.1+abc").reaches("v1.30.1"));
+        assert!(!v("v1.30.1").reaches("latest"));
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct EngineInfo {
     pub backing_filesystem: String,
     /// Engine version, e.g. `20.10.24+dfsg1`.
     pub server_version: String,
+    /// The engine's clock (`SystemTime`) when it answered, if it reported a readable one. The
+    /// nodes share it: certificates are dated by it.
+    pub system_time: Option<time::OffsetDateTime>,
+    /// This machine's clock when that answer arrived.
+    pub answered_at: Option<time::OffsetDateTime>,
 }
 
 impl Engine {
@@ -94,6 +99,7 @@ impl Engine {
             .info()
             .await
             .map_err(|e| DockerError::api("read engine info", e))?;
+        let answered_at = time::OffsetDateTime::now_utc();
         let security = info.security_options.unwrap_or_default();
         let backing_filesystem = info
             .driver_status
@@ -117,8 +123,15 @@ impl Engine {
             storage_driver: info.driver.unwrap_or_default(),
             backing_filesystem,
             server_version: info.server_version.unwrap_or_default(),
+            system_time: info.system_time.as_deref().and_then(parse_system_time),
+            answered_at: Some(answered_at),
         })
     }
+}
+
+/// The engine's `SystemTime`: RFC 3339 with up to nanoseconds (Go's `time.RFC3339Nano`).
+fn parse_system_time(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// Turns a transport error into a short reason ("connection refused", "no such socket").
@@ -145,5 +158,26 @@ impl Engine {
             status: None,
             message: e.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::parse_system_time;
+
+    #[test]
+    fn engine_system_time_is_read_as_go_writes_it() {
+        // Go's time.RFC3339Nano, in UTC and with a zone offset.
+        let utc = parse_system_time("2026-03-04T05:06:07.123456789Z").unwrap();
+        assert_eq!(utc.unix_timestamp(), 1_772_600_767);
+        assert_eq!(utc.nanosecond(), 123_456_789);
+        let zoned = parse_system_time("2026-03-04T06:06:07.5+01:00").unwrap();
+        assert_eq!(zoned.unix_timestamp(), 1_772_600_767);
+        assert_eq!(
+            parse_system_time("2026-03-04T05:06:07Z"),
+            Some(utc.replace_nanosecond(0).unwrap())
+        );
+        assert_eq!(parse_system_time(""), None);
+        assert_eq!(parse_system_time("yesterday"), None);
     }
 }

@@ -7,22 +7,21 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber,
 };
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-/// kubeadm's `CertificateBackdate`: NotBefore lies this far before generation time.
-const BACKDATE: Duration = Duration::minutes(5);
-/// kubeadm's `CACertificateValidityPeriod` (87600h).
-const CA_VALIDITY: Duration = Duration::hours(87_600);
-/// kubeadm's `CertificateValidityPeriod` (8760h).
-const LEAF_VALIDITY: Duration = Duration::hours(8_760);
+/// A certificate's NotBefore and NotAfter.
+pub(super) type Window = (OffsetDateTime, OffsetDateTime);
 
-/// Generates one key of the cluster's algorithm.
+/// Generates one key of the cluster's algorithm (pkiutil `GeneratePrivateKey`: the RSA sizes
+/// and curves of `encryptionAlgorithm`).
 pub(super) fn new_key(alg: KeyAlgorithm, what: &str) -> Result<KeyPair, PkiError> {
+    let rsa = |size| KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size);
     let key = match alg {
         KeyAlgorithm::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
-        KeyAlgorithm::Rsa2048 => {
-            KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-        }
+        KeyAlgorithm::EcdsaP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+        KeyAlgorithm::Rsa2048 => rsa(rcgen::RsaKeySize::_2048),
+        KeyAlgorithm::Rsa3072 => rsa(rcgen::RsaKeySize::_3072),
+        KeyAlgorithm::Rsa4096 => rsa(rcgen::RsaKeySize::_4096),
     };
     key.map_err(|source| PkiError::Key {
         what: what.to_string(),
@@ -78,10 +77,10 @@ pub(super) struct Ca {
 }
 
 impl Ca {
-    /// Makes a CA like kubeadm's: CN copied into a DNS SAN, CA:TRUE, keyCertSign, 10 years.
-    pub fn generate(cn: &str, alg: KeyAlgorithm, now: OffsetDateTime) -> Result<Ca, PkiError> {
+    /// Makes a CA like kubeadm's: CN copied into a DNS SAN, CA:TRUE, keyCertSign.
+    pub fn generate(cn: &str, alg: KeyAlgorithm, window: Window) -> Result<Ca, PkiError> {
         let key = new_key(alg, cn)?;
-        let mut params = base_params(cn, &[], now, CA_VALIDITY)?;
+        let mut params = base_params(cn, &[], window)?;
         params.subject_alt_names = vec![dns_san(cn, cn)?];
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
@@ -117,16 +116,16 @@ impl Ca {
     }
 
     /// Issues a leaf: explicit CA:FALSE, digitalSignature + keyEncipherment, AKI = this CA's
-    /// SKI, one year; `what` names it in errors.
+    /// SKI; `what` names it in errors.
     pub fn issue(
         &self,
         what: &str,
         spec: &LeafSpec,
         alg: KeyAlgorithm,
-        now: OffsetDateTime,
+        window: Window,
     ) -> Result<Issued, PkiError> {
         let key = new_key(alg, what)?;
-        let mut params = base_params(&spec.cn, &spec.orgs, now, LEAF_VALIDITY)?;
+        let mut params = base_params(&spec.cn, &spec.orgs, window)?;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -158,12 +157,7 @@ impl Ca {
 }
 
 /// Parameters shared by CAs and leaves: subject, random serial, validity window.
-fn base_params(
-    cn: &str,
-    orgs: &[&str],
-    now: OffsetDateTime,
-    validity: Duration,
-) -> Result<CertificateParams, PkiError> {
+fn base_params(cn: &str, orgs: &[&str], window: Window) -> Result<CertificateParams, PkiError> {
     let mut params = CertificateParams::default();
     let mut subject = DistinguishedName::new();
     for org in orgs {
@@ -172,8 +166,7 @@ fn base_params(
     subject.push(DnType::CommonName, cn);
     params.distinguished_name = subject;
     params.serial_number = Some(random_serial()?);
-    params.not_before = now - BACKDATE;
-    params.not_after = now + validity;
+    (params.not_before, params.not_after) = window;
     Ok(params)
 }
 
@@ -212,7 +205,8 @@ mod tests {
         // Even with a serial whose DER needs a leading zero, x509-parser must read it back
         // as the positive number we chose (checks rcgen's bigint encoding for us).
         let now = OffsetDateTime::now_utc();
-        let ca = Ca::generate("test-ca", KeyAlgorithm::EcdsaP256, now).unwrap();
+        let window = (now, now + ::time::Duration::days(1));
+        let ca = Ca::generate("test-ca", KeyAlgorithm::EcdsaP256, window).unwrap();
         for _ in 0..16 {
             let spec = LeafSpec {
                 cn: "x".into(),
@@ -220,12 +214,40 @@ mod tests {
                 usages: CLIENT,
                 sans: AltNames::default(),
             };
-            let issued = ca.issue("x", &spec, KeyAlgorithm::EcdsaP256, now).unwrap();
+            let issued = ca
+                .issue("x", &spec, KeyAlgorithm::EcdsaP256, window)
+                .unwrap();
             let der = parse(&issued.cert_pem);
             let (_, cert) = X509Certificate::from_der(&der).unwrap();
             let raw = cert.raw_serial();
             assert_eq!(raw[0] & 0x80, 0, "negative serial {raw:?}");
             assert!(cert.serial.bits() <= 63 && cert.serial.bits() > 0);
+        }
+    }
+
+    #[test]
+    fn every_kubeadm_algorithm_gives_its_key_type() {
+        use x509_parser::public_key::PublicKey;
+        // RSA 3072/4096 take seconds in debug builds; the sizes come from the same call as 2048.
+        for (alg, want) in [
+            (KeyAlgorithm::EcdsaP256, "P-256"),
+            (KeyAlgorithm::EcdsaP384, "P-384"),
+        ] {
+            let key = new_key(alg, "test").unwrap();
+            let spki = key.subject_public_key_info();
+            let (_, info) = SubjectPublicKeyInfo::from_der(&spki).unwrap();
+            let curve = info
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string());
+            let want_oid = match want {
+                "P-256" => "1.2.840.10045.3.1.7",
+                _ => "1.3.132.0.34",
+            };
+            assert_eq!(curve.as_deref(), Some(want_oid), "{alg:?}");
+            assert!(matches!(info.parsed().unwrap(), PublicKey::EC(_)));
         }
     }
 

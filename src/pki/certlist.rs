@@ -3,7 +3,7 @@
 
 use super::cert::{CLIENT, LeafSpec, SERVER, SERVER_AND_CLIENT};
 use super::names::{AltNames, apiserver_alt_names, etcd_alt_names};
-use super::{NodeCertInputs, PkiError};
+use super::{NodeCertInputs, PkiError, gates};
 
 /// The certificate authorities of a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +53,19 @@ pub(super) struct Leaf {
 /// The leaves of one control-plane node with stacked etcd.
 pub(super) fn node_leaves(node: &NodeCertInputs) -> Result<Vec<Leaf>, PkiError> {
     // kubeadm 1.29 dropped system:masters from the etcd clients and moved the kubelet client
-    // to kubeadm:cluster-admins (k/k#119859, #120521, #121837).
-    let new_identities = node.kubernetes_version.at_least(1, 29, 0);
-    let (kubelet_client_org, etcd_client_orgs) = if new_identities {
-        ("kubeadm:cluster-admins", vec![])
+    // to kubeadm:cluster-admins, each at its own commit (see `gates`).
+    let v = &node.kubernetes_version;
+    let masters_until = |gate: &str| {
+        if v.reaches(gate) {
+            vec![]
+        } else {
+            vec!["system:masters"]
+        }
+    };
+    let kubelet_client_org = if v.reaches(gates::KUBELET_CLIENT_CLUSTER_ADMINS) {
+        "kubeadm:cluster-admins"
     } else {
-        ("system:masters", vec!["system:masters"])
+        "system:masters"
     };
     let client = |cn: &str, orgs: Vec<&'static str>| LeafSpec {
         cn: cn.to_string(),
@@ -66,11 +73,13 @@ pub(super) fn node_leaves(node: &NodeCertInputs) -> Result<Vec<Leaf>, PkiError> 
         usages: CLIENT,
         sans: AltNames::default(),
     };
-    let etcd_serving = |extra: &[String]| LeafSpec {
-        cn: node.node_name.clone(),
-        orgs: vec![],
-        usages: SERVER_AND_CLIENT,
-        sans: etcd_alt_names(node, extra),
+    let etcd_serving = |field, extra: &[String]| -> Result<LeafSpec, PkiError> {
+        Ok(LeafSpec {
+            cn: node.node_name.clone(),
+            orgs: vec![],
+            usages: SERVER_AND_CLIENT,
+            sans: etcd_alt_names(node, field, extra)?,
+        })
     };
     Ok(vec![
         Leaf {
@@ -96,22 +105,28 @@ pub(super) fn node_leaves(node: &NodeCertInputs) -> Result<Vec<Leaf>, PkiError> 
         Leaf {
             base: "etcd/server",
             ca: CaKind::Etcd,
-            spec: etcd_serving(&node.etcd_server_cert_sans),
+            spec: etcd_serving("etcd.local.serverCertSANs", &node.etcd_server_cert_sans)?,
         },
         Leaf {
             base: "etcd/peer",
             ca: CaKind::Etcd,
-            spec: etcd_serving(&node.etcd_peer_cert_sans),
+            spec: etcd_serving("etcd.local.peerCertSANs", &node.etcd_peer_cert_sans)?,
         },
         Leaf {
             base: "etcd/healthcheck-client",
             ca: CaKind::Etcd,
-            spec: client("kube-etcd-healthcheck-client", etcd_client_orgs.clone()),
+            spec: client(
+                "kube-etcd-healthcheck-client",
+                masters_until(gates::ETCD_HEALTHCHECK_WITHOUT_ORG),
+            ),
         },
         Leaf {
             base: "apiserver-etcd-client",
             ca: CaKind::Etcd,
-            spec: client("kube-apiserver-etcd-client", etcd_client_orgs),
+            spec: client(
+                "kube-apiserver-etcd-client",
+                masters_until(gates::APISERVER_ETCD_CLIENT_WITHOUT_ORG),
+            ),
         },
     ])
 }

@@ -2,7 +2,7 @@
 //! identity and server of each, and their YAML.
 
 use super::names::{control_plane_endpoint, local_endpoint};
-use super::{ControlPlaneRole, NodeCertInputs, PkiError};
+use super::{ControlPlaneRole, NodeCertInputs, PkiError, gates};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
@@ -30,7 +30,9 @@ pub(super) fn specs(
     let version = &node.kubernetes_version;
     let cpe = control_plane_endpoint(node)?.url();
     let local = local_endpoint(node).url();
-    let admin_org = if version.at_least(1, 29, 0) {
+    // admin.conf's group and super-admin.conf came together (k/k#121305, see `gates`).
+    let super_admin = version.reaches(gates::SUPER_ADMIN);
+    let admin_org = if super_admin {
         "kubeadm:cluster-admins"
     } else {
         "system:masters"
@@ -48,7 +50,7 @@ pub(super) fn specs(
         &cpe,
     )];
     if role == ControlPlaneRole::Init {
-        if version.at_least(1, 29, 0) {
+        if super_admin {
             out.push(spec(
                 "super-admin.conf",
                 "kubernetes-super-admin",
@@ -56,13 +58,13 @@ pub(super) fn specs(
                 &cpe,
             ));
         }
-        // ControlPlaneKubeletLocalMode is on by default from 1.33: the control-plane kubelet
-        // then talks to its own API server.
-        let kubelet_server = if version.at_least(1, 33, 0) {
-            &local
-        } else {
-            &cpe
-        };
+        // With ControlPlaneKubeletLocalMode (on by default from 1.33, or as set in the
+        // ClusterConfiguration's featureGates) the control-plane kubelet talks to its own API
+        // server (phases/kubeconfig `getKubeConfigSpecsBase`).
+        let local_mode = node
+            .kubelet_local_mode
+            .unwrap_or_else(|| version.reaches(gates::KUBELET_LOCAL_MODE));
+        let kubelet_server = if local_mode { &local } else { &cpe };
         out.push(spec(
             "kubelet.conf",
             &format!("system:node:{}", node.node_name),
@@ -197,6 +199,8 @@ mod tests {
             cert_sans: vec![],
             etcd_server_cert_sans: vec![],
             etcd_peer_cert_sans: vec![],
+            certificates_dir: String::new(),
+            kubelet_local_mode: None,
             kubernetes_version: KubeVersion::parse(version).unwrap(),
         }
     }
@@ -245,6 +249,57 @@ mod tests {
             by_file(&old, "admin.conf").unwrap().orgs,
             vec!["system:masters"]
         );
+    }
+
+    #[test]
+    fn pre_releases_follow_the_commit_that_changed_kubeadm() {
+        let lb = "https://kind-external-load-balancer:6443";
+        let local = "https://[fc00:f853::3]:6443";
+        let files = |v: &str| specs(&node(v), ControlPlaneRole::Init).unwrap();
+        // Before k/k#121305 (first in v1.29.0-alpha.3): admin.conf is system:masters, no
+        // super-admin.conf. Both a tagged pre-release and a CI build in between.
+        for v in ["v1.29.0-alpha.2", "v1.29.0-alpha.2.417+0123456789abcd"] {
+            let old = files(v);
+            assert!(by_file(&old, "super-admin.conf").is_none(), "{v}");
+            assert_eq!(
+                by_file(&old, "admin.conf").unwrap().orgs,
+                vec!["system:masters"],
+                "{v}"
+            );
+        }
+        let new = files("v1.29.0-alpha.3");
+        assert!(by_file(&new, "super-admin.conf").is_some());
+        assert_eq!(
+            by_file(&new, "admin.conf").unwrap().orgs,
+            vec!["kubeadm:cluster-admins"]
+        );
+        // The local kubelet endpoint became the default in v1.33.0-alpha.1 (k/k#129956).
+        assert_eq!(
+            by_file(&files("v1.33.0-alpha.0.9+abc"), "kubelet.conf")
+                .unwrap()
+                .server,
+            lb
+        );
+        assert_eq!(
+            by_file(&files("v1.33.0-alpha.1"), "kubelet.conf")
+                .unwrap()
+                .server,
+            local
+        );
+    }
+
+    #[test]
+    fn kubelet_local_mode_feature_gate_overrides_the_version() {
+        let lb = "https://kind-external-load-balancer:6443";
+        let local = "https://[fc00:f853::3]:6443";
+        let mut n = node("v1.32.3");
+        n.kubelet_local_mode = Some(true);
+        let s = specs(&n, ControlPlaneRole::Init).unwrap();
+        assert_eq!(by_file(&s, "kubelet.conf").unwrap().server, local);
+        let mut n = node("v1.34.1");
+        n.kubelet_local_mode = Some(false);
+        let s = specs(&n, ControlPlaneRole::Init).unwrap();
+        assert_eq!(by_file(&s, "kubelet.conf").unwrap().server, lb);
     }
 
     #[test]

@@ -20,13 +20,31 @@ pub(super) struct AltNames {
 
 impl AltNames {
     /// Adds a user-supplied SAN the way kubeadm does: an IP if it parses, a DNS name if it is an
-    /// RFC 1123 subdomain or a wildcard one, otherwise it is dropped (kubeadm only warns).
-    fn push_user_san(&mut self, san: &str) {
+    /// RFC 1123 subdomain or a wildcard one. Anything else fails kubeadm's validation
+    /// (validation.go `ValidateCertSANs`) before any certificate is made, so it is an error here
+    /// too, naming the node, `field` and value.
+    fn push_user_san(
+        &mut self,
+        node: &NodeCertInputs,
+        field: &'static str,
+        san: &str,
+    ) -> Result<(), PkiError> {
         if let Ok(ip) = san.parse::<IpAddr>() {
-            self.ips.push(ip);
+            // Go writes an IPv4-mapped IPv6 address as the IPv4 address it maps.
+            self.ips.push(ip.to_canonical());
         } else if is_dns1123_subdomain(san) || is_wildcard_subdomain(san) {
             self.dns.push(san.to_string());
+        } else {
+            return Err(PkiError::InvalidInput {
+                node: node.node_name.clone(),
+                field,
+                value: san.to_string(),
+                reason: "not an IP address, a lowercase RFC 1123 DNS name or a wildcard \
+                         (*.example.com); kubeadm refuses it too"
+                    .to_string(),
+            });
         }
+        Ok(())
     }
 
     /// kubeadm's de-duplication: DNS names become a sorted set, IPs keep their first position.
@@ -132,12 +150,20 @@ fn bind_port(node: &NodeCertInputs) -> u16 {
     }
 }
 
-/// SANs of the `apiserver` certificate (pki-facts §1.1).
+/// SANs of the `apiserver` certificate (pki-facts §1.1; pkiutil `GetAPIServerAltNames`).
 pub(super) fn apiserver_alt_names(node: &NodeCertInputs) -> Result<AltNames, PkiError> {
     let domain = match node.dns_domain.trim() {
         "" => DEFAULT_DNS_DOMAIN,
         d => d,
     };
+    if !is_dns1123_subdomain(domain) {
+        return Err(PkiError::InvalidInput {
+            node: node.node_name.clone(),
+            field: "networking.dnsDomain",
+            value: node.dns_domain.clone(),
+            reason: "not a lowercase RFC 1123 DNS name; kubeadm refuses it too".to_string(),
+        });
+    }
     let mut names = AltNames {
         dns: vec![
             node.node_name.clone(),
@@ -155,14 +181,21 @@ pub(super) fn apiserver_alt_names(node: &NodeCertInputs) -> Result<AltNames, Pki
             Err(_) => names.dns.push(endpoint.host),
         }
     }
+    // kubeadm lowercases these before validating and using them ("some domain names, like
+    // ELBs, have capitals": util/config `SetClusterDynamicDefaults` → `LowercaseSANs`).
     for san in &node.cert_sans {
-        names.push_user_san(san);
+        names.push_user_san(node, "apiServer.certSANs", &san.to_lowercase())?;
     }
     Ok(names.dedup())
 }
 
-/// SANs of `etcd/server` or `etcd/peer` (pki-facts §1.2), with that certificate's extra SANs.
-pub(super) fn etcd_alt_names(node: &NodeCertInputs, extra: &[String]) -> AltNames {
+/// SANs of `etcd/server` or `etcd/peer` (pki-facts §1.2), with that certificate's extra SANs
+/// from `field` (taken as written: kubeadm lowercases only `apiServer.certSANs`).
+pub(super) fn etcd_alt_names(
+    node: &NodeCertInputs,
+    field: &'static str,
+    extra: &[String],
+) -> Result<AltNames, PkiError> {
     let mut names = AltNames {
         dns: vec![node.node_name.clone(), "localhost".to_string()],
         ips: vec![
@@ -172,9 +205,9 @@ pub(super) fn etcd_alt_names(node: &NodeCertInputs, extra: &[String]) -> AltName
         ],
     };
     for san in extra {
-        names.push_user_san(san);
+        names.push_user_san(node, field, san)?;
     }
-    names.dedup()
+    Ok(names.dedup())
 }
 
 /// The Kubernetes API service IP: index 1 of the first CIDR of `serviceSubnet`.
@@ -253,6 +286,8 @@ mod tests {
             cert_sans: vec!["localhost".into(), "127.0.0.1".into()],
             etcd_server_cert_sans: vec![],
             etcd_peer_cert_sans: vec![],
+            certificates_dir: String::new(),
+            kubelet_local_mode: None,
             kubernetes_version: KubeVersion::parse("v1.36.1").unwrap(),
         }
     }
@@ -315,8 +350,8 @@ mod tests {
             "172.18.0.3".into(), // duplicate of the advertise address
             "kubernetes".into(), // duplicate DNS name
             "*.example.com".into(),
-            "Bad_Name".into(), // neither IP nor RFC 1123: dropped
             "::1".into(),
+            "::ffff:10.0.0.7".into(), // IPv4-mapped: written as the IPv4 address, as Go does
         ];
         let names = apiserver_alt_names(&n).unwrap();
         let mut want_dns = vec![
@@ -336,9 +371,54 @@ mod tests {
                 ip("10.96.0.1"),
                 ip("172.18.0.3"),
                 ip("127.0.0.1"),
-                ip("::1")
+                ip("::1"),
+                ip("10.0.0.7")
             ]
         );
+    }
+
+    #[test]
+    fn upper_case_api_server_sans_are_lowercased_like_kubeadm() {
+        let mut n = node();
+        n.cert_sans = vec!["API.Example.COM".into(), "*.Apps.Example.com".into()];
+        let names = apiserver_alt_names(&n).unwrap();
+        assert!(
+            names.dns.contains(&"api.example.com".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.dns.contains(&"*.apps.example.com".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            !names
+                .dns
+                .iter()
+                .any(|d| d.chars().any(|c| c.is_uppercase()))
+        );
+    }
+
+    #[test]
+    fn sans_kubeadm_would_refuse_are_errors_naming_field_and_value() {
+        let mut n = node();
+        n.cert_sans = vec!["bad_name".into()];
+        let err = apiserver_alt_names(&n).unwrap_err().to_string();
+        assert!(err.contains("apiServer.certSANs"), "{err}");
+        assert!(err.contains("\"bad_name\""), "{err}");
+        assert!(err.contains("kind-control-plane"), "{err}");
+        // etcd SANs are not lowercased by kubeadm, so capitals fail its validation.
+        let err = etcd_alt_names(
+            &node(),
+            "etcd.local.serverCertSANs",
+            &["Etcd.Example".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("etcd.local.serverCertSANs"), "{err}");
+        let mut n = node();
+        n.dns_domain = "Cluster.Local".into();
+        let err = apiserver_alt_names(&n).unwrap_err().to_string();
+        assert!(err.contains("networking.dnsDomain"), "{err}");
     }
 
     #[test]
@@ -397,7 +477,12 @@ mod tests {
     #[test]
     fn etcd_sans_include_loopback_and_extras() {
         let n = node();
-        let names = etcd_alt_names(&n, &["etcd.example".into(), "10.1.1.1".into()]);
+        let names = etcd_alt_names(
+            &n,
+            "etcd.local.serverCertSANs",
+            &["etcd.example".into(), "10.1.1.1".into()],
+        )
+        .unwrap();
         assert_eq!(
             names.dns,
             vec!["etcd.example", "kind-control-plane", "localhost"]

@@ -4,6 +4,7 @@
 use super::*;
 use rcgen::PublicKeyData;
 use std::collections::{BTreeMap, BTreeSet};
+use time::Duration;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -22,6 +23,8 @@ fn inputs(version: &str) -> NodeCertInputs {
         cert_sans: vec!["localhost".into(), "127.0.0.1".into()],
         etcd_server_cert_sans: vec!["etcd.example".into()],
         etcd_peer_cert_sans: vec!["10.9.9.9".into()],
+        certificates_dir: String::new(),
+        kubelet_local_mode: None,
         kubernetes_version: KubeVersion::parse(version).unwrap(),
     }
 }
@@ -173,25 +176,30 @@ fn check_common(
     assert_eq!(bc.value.ca, is_ca, "{path}: CA flag");
     assert_eq!(bc.value.path_len_constraint, None, "{path}");
 
-    use x509_parser::oid_registry::{OID_PKCS1_SHA256WITHRSA, OID_SIG_ECDSA_WITH_SHA256};
+    check_key(path, cert, key_pem, alg);
+}
+
+/// The certificate's key and signature are of `alg` (every issuer uses the same algorithm
+/// here), and the key file holds that key.
+fn check_key(path: &str, cert: &X509Certificate<'_>, key_pem: &str, alg: KeyAlgorithm) {
+    use x509_parser::oid_registry::{
+        OID_PKCS1_SHA256WITHRSA, OID_SIG_ECDSA_WITH_SHA256, OID_SIG_ECDSA_WITH_SHA384,
+    };
     use x509_parser::public_key::PublicKey;
     let (sig, key_bits) = match cert.public_key().parsed().unwrap() {
+        PublicKey::EC(ec) if ec.key_size() == 384 => (OID_SIG_ECDSA_WITH_SHA384, 384),
         PublicKey::EC(ec) => (OID_SIG_ECDSA_WITH_SHA256, ec.key_size()),
         PublicKey::RSA(rsa) => (OID_PKCS1_SHA256WITHRSA, rsa.key_size()),
         other => panic!("{path}: unexpected key {other:?}"),
     };
-    match alg {
-        KeyAlgorithm::EcdsaP256 => assert_eq!(
-            (sig.clone(), key_bits),
-            (OID_SIG_ECDSA_WITH_SHA256, 256),
-            "{path}"
-        ),
-        KeyAlgorithm::Rsa2048 => assert_eq!(
-            (sig.clone(), key_bits),
-            (OID_PKCS1_SHA256WITHRSA, 2048),
-            "{path}"
-        ),
-    }
+    let want = match alg {
+        KeyAlgorithm::EcdsaP256 => (OID_SIG_ECDSA_WITH_SHA256, 256),
+        KeyAlgorithm::EcdsaP384 => (OID_SIG_ECDSA_WITH_SHA384, 384),
+        KeyAlgorithm::Rsa2048 => (OID_PKCS1_SHA256WITHRSA, 2048),
+        KeyAlgorithm::Rsa3072 => (OID_PKCS1_SHA256WITHRSA, 3072),
+        KeyAlgorithm::Rsa4096 => (OID_PKCS1_SHA256WITHRSA, 4096),
+    };
+    assert_eq!((sig.clone(), key_bits), want, "{path}");
     // Every issuer uses the same algorithm here, so the signature must be of that kind.
     assert_eq!(
         cert.signature_algorithm.algorithm, sig,
@@ -720,4 +728,245 @@ fn cluster_pki_can_be_shared_across_threads() {
     // The create flow may hand it to tasks that write nodes' files concurrently.
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<ClusterPki>();
+}
+
+/// The certificate's (NotBefore, NotAfter) as Unix seconds.
+fn window_of(pem: &str) -> (i64, i64) {
+    let der = cert_der(pem);
+    let cert = parse(&der);
+    (
+        cert.validity().not_before.timestamp(),
+        cert.validity().not_after.timestamp(),
+    )
+}
+
+/// The client certificate and key of a kubeconfig file.
+fn kubeconfig_client(files: &BTreeMap<String, PkiFile>, path: &str) -> (String, String) {
+    let doc: serde_json::Value = crate::yaml::from_str(&text(files, path)).unwrap();
+    let user = &doc["users"][0]["user"];
+    let field = |name: &str| String::from_utf8(b64decode(user[name].as_str().unwrap())).unwrap();
+    (field("client-certificate-data"), field("client-key-data"))
+}
+
+#[test]
+fn certificates_dir_moves_every_pki_file_but_not_the_kubeconfigs() {
+    let pki = ClusterPki::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let mut node = inputs("v1.36.1");
+    node.certificates_dir = "/srv//kube/./pki/../certs/".into();
+    let files = by_path(
+        pki.control_plane_files(&node, ControlPlaneRole::Init)
+            .unwrap(),
+    );
+    let want: BTreeSet<String> = expected_paths(&["super-admin.conf", "kubelet.conf"])
+        .into_iter()
+        .map(|p| p.replace("/etc/kubernetes/pki/", "/srv/kube/certs/"))
+        .collect();
+    let paths: BTreeSet<String> = files.keys().cloned().collect();
+    assert_eq!(paths, want);
+    // The kubeconfigs still carry exactly the CA certificate kubeadm finds in that directory.
+    let doc: serde_json::Value =
+        crate::yaml::from_str(&text(&files, "/etc/kubernetes/admin.conf")).unwrap();
+    let ca = b64decode(
+        doc["clusters"][0]["cluster"]["certificate-authority-data"]
+            .as_str()
+            .unwrap(),
+    );
+    assert_eq!(ca, files["/srv/kube/certs/ca.crt"].contents);
+
+    for bad in ["relative/pki", "pki"] {
+        node.certificates_dir = bad.into();
+        let err = pki
+            .control_plane_files(&node, ControlPlaneRole::Init)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("certificatesDir") && err.contains(bad) && err.contains("absolute"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn settings_decide_key_type_and_lifetimes_of_everything() {
+    let settings = PkiSettings {
+        algorithm: KeyAlgorithm::EcdsaP384,
+        ca_validity: Duration::hours(1000),
+        leaf_validity: Duration::hours(48),
+    };
+    let pki = ClusterPki::generate_with(settings, NodeClock::default()).unwrap();
+    assert_eq!(pki.settings(), settings);
+    let files = by_path(
+        pki.control_plane_files(&inputs("v1.36.1"), ControlPlaneRole::Init)
+            .unwrap(),
+    );
+    let pki_text =
+        |base: &str, ext: &str| text(&files, &format!("/etc/kubernetes/pki/{base}.{ext}"));
+    for base in ["ca", "front-proxy-ca", "etcd/ca"] {
+        let (nb, na) = window_of(&pki_text(base, "crt"));
+        assert_eq!(na - nb, 1000 * 3600 + BACKDATE, "{base}");
+        let der = cert_der(&pki_text(base, "crt"));
+        check_key(
+            base,
+            &parse(&der),
+            &pki_text(base, "key"),
+            settings.algorithm,
+        );
+    }
+    for base in LEAVES {
+        let (nb, na) = window_of(&pki_text(base, "crt"));
+        assert_eq!(na - nb, 48 * 3600 + BACKDATE, "{base}");
+        let der = cert_der(&pki_text(base, "crt"));
+        check_key(
+            base,
+            &parse(&der),
+            &pki_text(base, "key"),
+            settings.algorithm,
+        );
+    }
+    for conf in [
+        "admin.conf",
+        "super-admin.conf",
+        "kubelet.conf",
+        "scheduler.conf",
+    ] {
+        let (cert, key) = kubeconfig_client(&files, &format!("/etc/kubernetes/{conf}"));
+        let (nb, na) = window_of(&cert);
+        assert_eq!(na - nb, 48 * 3600 + BACKDATE, "{conf}");
+        let der = cert_der(&cert);
+        check_key(conf, &parse(&der), &key, settings.algorithm);
+    }
+    // The service-account key follows the algorithm too.
+    let sa = KeyPair::from_pem(&pki_text("sa", "key")).unwrap();
+    assert_eq!(sa.algorithm(), &rcgen::PKCS_ECDSA_P384_SHA384);
+}
+
+#[test]
+fn with_settings_remakes_the_cas_but_keeps_the_join_token() {
+    let pki = ClusterPki::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let settings = PkiSettings::new(KeyAlgorithm::EcdsaP384);
+    let remade = pki.with_settings(settings).unwrap();
+    assert_eq!(remade.settings(), settings);
+    assert_eq!(remade.bootstrap_token(), pki.bootstrap_token());
+    assert_ne!(remade.ca_cert_hash(), pki.ca_cert_hash());
+    assert_ne!(remade.ca_cert_pem(), pki.ca_cert_pem());
+    // The hash matches the new CA.
+    let der = cert_der(remade.ca_cert_pem());
+    let cert = parse(&der);
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, cert.public_key().raw);
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(remade.ca_cert_hash(), format!("sha256:{hex}"));
+}
+
+#[test]
+fn every_certificate_is_dated_by_the_nodes_clock() {
+    // The engine reported a clock 3 hours behind this machine's.
+    let host = OffsetDateTime::now_utc();
+    let clock = NodeClock::from_engine(Some(host - Duration::hours(3)), host);
+    let pki = ClusterPki::generate_with(PkiSettings::new(KeyAlgorithm::EcdsaP256), clock).unwrap();
+    let files = by_path(
+        pki.control_plane_files(&inputs("v1.36.1"), ControlPlaneRole::Init)
+            .unwrap(),
+    );
+    let node_now = (OffsetDateTime::now_utc() - Duration::hours(3)).unix_timestamp();
+    let mut pems: Vec<(String, String)> = files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".crt"))
+        .map(|(p, f)| (p.clone(), String::from_utf8(f.contents.clone()).unwrap()))
+        .collect();
+    for conf in ["admin.conf", "kubelet.conf", "controller-manager.conf"] {
+        let (cert, _) = kubeconfig_client(&files, &format!("/etc/kubernetes/{conf}"));
+        pems.push((conf.to_string(), cert));
+    }
+    for (path, pem) in pems {
+        let (nb, na) = window_of(&pem);
+        // Valid at the node's time already (kubeadm 1.31+ verifies there), and backdated
+        // five minutes from it; expiry counted from the node's time too.
+        assert!(nb <= node_now - BACKDATE, "{path}: {nb} vs node {node_now}");
+        assert!(
+            nb >= node_now - BACKDATE - 60,
+            "{path}: {nb} vs node {node_now}"
+        );
+        let lifetime = if path.ends_with("ca.crt") {
+            10 * YEAR
+        } else {
+            YEAR
+        };
+        assert_eq!(na - nb, lifetime + BACKDATE, "{path}");
+    }
+}
+
+#[test]
+fn pre_release_identities_follow_the_commits_that_changed_them() {
+    let pki = ClusterPki::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let orgs_of = |version: &str| {
+        let files = by_path(
+            pki.control_plane_files(&inputs(version), ControlPlaneRole::Init)
+                .unwrap(),
+        );
+        let org = |base: &str| {
+            let der = cert_der(&text(&files, &format!("/etc/kubernetes/pki/{base}.crt")));
+            orgs(&parse(&der))
+        };
+        (
+            org("apiserver-kubelet-client"),
+            org("apiserver-etcd-client"),
+            org("etcd/healthcheck-client"),
+            files.contains_key("/etc/kubernetes/super-admin.conf"),
+        )
+    };
+    let masters = vec!["system:masters".to_string()];
+    let admins = vec!["kubeadm:cluster-admins".to_string()];
+    // A CI build before v1.29.0-alpha.1: everything as in 1.28.
+    assert_eq!(
+        orgs_of("v1.29.0-alpha.0.812+deadbeef"),
+        (masters.clone(), masters.clone(), masters.clone(), false)
+    );
+    // v1.29.0-alpha.2: etcd clients without O (k/k#119859, #120521), nothing else yet.
+    assert_eq!(
+        orgs_of("v1.29.0-alpha.2"),
+        (masters.clone(), vec![], vec![], false)
+    );
+    // v1.29.0-alpha.3: super-admin.conf (k/k#121305); the kubelet client still system:masters.
+    assert_eq!(
+        orgs_of("v1.29.0-alpha.3"),
+        (masters.clone(), vec![], vec![], true)
+    );
+    // v1.29.0-rc.0: the kubelet client moved to kubeadm:cluster-admins (k/k#121837).
+    assert_eq!(
+        orgs_of("v1.29.0-rc.0"),
+        (admins.clone(), vec![], vec![], true)
+    );
+    assert_eq!(orgs_of("v1.29.0"), (admins, vec![], vec![], true));
+}
+
+#[test]
+fn overrides_replace_only_what_the_config_sets() {
+    let base = PkiSettings::new(KeyAlgorithm::EcdsaP256);
+    assert_eq!(base.ca_validity, Duration::hours(87_600));
+    assert_eq!(base.leaf_validity, Duration::hours(8_760));
+    assert_eq!(base.with(&PkiOverrides::default()), base);
+    let alg_only = PkiOverrides {
+        algorithm: Some(KeyAlgorithm::Rsa3072),
+        ..Default::default()
+    };
+    assert_eq!(
+        base.with(&alg_only),
+        PkiSettings {
+            algorithm: KeyAlgorithm::Rsa3072,
+            ..base
+        }
+    );
+    let lifetimes = PkiOverrides {
+        ca_validity: Some(Duration::hours(5)),
+        leaf_validity: Some(Duration::hours(2)),
+        ..Default::default()
+    };
+    assert_eq!(
+        base.with(&lifetimes),
+        PkiSettings {
+            ca_validity: Duration::hours(5),
+            leaf_validity: Duration::hours(2),
+            ..base
+        }
+    );
 }

@@ -66,6 +66,8 @@ fn node(name: &str, ip: &str) -> NodeCertInputs {
         cert_sans: vec!["localhost".into(), "127.0.0.1".into()],
         etcd_server_cert_sans: vec![],
         etcd_peer_cert_sans: vec![],
+        certificates_dir: String::new(),
+        kubelet_local_mode: None,
         kubernetes_version: KubeVersion::parse("v1.36.1").unwrap(),
     }
 }

@@ -501,6 +501,7 @@ def kubeadm_init(argv):
             "certificate file %s/ca.crt: open %s/ca.crt: no such file or directory" % (PKI, PKI),
         )
     report_pki()
+    check_existing_pki(config, joining=False)
     write_kubelet_files(config, "InitConfiguration")
     init = config.get("InitConfiguration") or {}
     record_control_plane([str(t.get("token", "")) for t in init.get("bootstrapTokens") or []
@@ -509,6 +510,7 @@ def kubeadm_init(argv):
     # the kubelet registers its Node with the credentials kubeadm wrote for it
     server, ca, cert, key = kubeconfig_credentials("/etc/kubernetes/kubelet.conf")
     register_node(server, ca, node_object(config, "InitConfiguration", True), client=(cert, key))
+    store_cluster_configuration(config)
     print("[upload-config] Storing the configuration used in ConfigMap \"kubeadm-config\" in the "
           "\"kube-system\" Namespace")
     print("[mark-control-plane] Marking the node %s as control-plane by adding the labels: "
@@ -565,6 +567,7 @@ def kubeadm_join(argv):
     if control_plane:
         print("[preflight] Running pre-flight checks before initializing the new control plane instance")
         report_pki()
+        check_existing_pki(config, joining=True)
     else:
         os.makedirs(PKI, exist_ok=True)
         with open(os.path.join(PKI, "ca.crt"), "w") as f:
@@ -750,6 +753,225 @@ def register_node(server, ca_pem, node, token=None, client=None):
                 raise KubeadmError('[kubelet-start] standin: node "%s" could not register with '
                                    "%s: %s" % (name, server, problem or "HTTP %d" % code))
             time.sleep(0.5)
+# --- kubeadm's checks of existing certificates ------------------------------------------------
+# kubeadm validates the PKI it finds before it uses it, and the stand-in repeats those checks on
+# kindling's pre-made files so that end-to-end tests catch a PKI real kubeadm would refuse:
+#  - init (1.31+, phases/init/certs.go): each existing leaf must verify against its CA at the
+#    node's current time, so a certificate that is not yet valid fails; each existing kubeconfig
+#    must carry the CA in ca.crt ("exists already but has got the wrong CA cert").
+#  - join --control-plane (phases/certs CreatePKIAssets): each existing leaf's key must load and
+#    its chain verify, and it must hold every name kubeadm expects, computed from the cluster's
+#    ClusterConfiguration (the one init stored, cmd/join.go) and this node's own endpoint.
+# Missing leaves are left alone: real kubeadm would make them (the CA keys are there).
+# Every path is under ClusterConfiguration.certificatesDir. init stores its ClusterConfiguration
+# in SHARED_CLUSTER_CONFIG when a test mounts that directory into the control planes, standing
+# in for the kubeadm-config ConfigMap that joining control planes read. A test can also mount
+# NODE_CLOCK_OFFSET_FILE (seconds, e.g. -10800) to make the checks run at a node clock that is
+# off by that much, as on an engine whose clock drifted.
+
+import ipaddress  # noqa: E402 (kept with the code that uses it)
+
+SHARED_CLUSTER_CONFIG = "/kind/standin-shared/kubeadm-config.yaml"
+NODE_CLOCK_OFFSET_FILE = "/kind/standin/clock-offset"
+DEFAULT_CERTIFICATES_DIR = "/etc/kubernetes/pki"
+KUBEADM_CONFIG = "/kind/kubeadm.conf"
+LEAF_CAS = [
+    ("apiserver", "ca"),
+    ("apiserver-kubelet-client", "ca"),
+    ("front-proxy-client", "front-proxy-ca"),
+    ("etcd/server", "etcd/ca"),
+    ("etcd/peer", "etcd/ca"),
+    ("etcd/healthcheck-client", "etcd/ca"),
+    ("apiserver-etcd-client", "etcd/ca"),
+]
+
+
+def own_documents(path=KUBEADM_CONFIG):
+    try:
+        with open(path) as f:
+            return {d.get("kind"): d for d in yaml.safe_load_all(f) if isinstance(d, dict)}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+def cluster_configuration(config=None):
+    """The cluster's ClusterConfiguration: the one init stored when a test shares it, else the
+    one in this node's own config (`config`, or /kind/kubeadm.conf)."""
+    try:
+        with open(SHARED_CLUSTER_CONFIG) as f:
+            doc = yaml.safe_load(f)
+        if isinstance(doc, dict):
+            return doc
+    except (OSError, yaml.YAMLError):
+        pass
+    return (config or own_documents()).get("ClusterConfiguration") or {}
+
+
+def configured_certificates_dir():
+    """ClusterConfiguration.certificatesDir, cleaned as Go's filepath.Join would."""
+    return os.path.normpath(cluster_configuration().get("certificatesDir")
+                            or DEFAULT_CERTIFICATES_DIR)
+
+
+def store_cluster_configuration(config):
+    """init's upload-config, for tests that share SHARED_CLUSTER_CONFIG's directory."""
+    if os.path.isdir(os.path.dirname(SHARED_CLUSTER_CONFIG)):
+        with open(SHARED_CLUSTER_CONFIG, "w") as f:
+            yaml.safe_dump(config.get("ClusterConfiguration") or {}, f)
+
+
+def openssl(*args, input=None):
+    return subprocess.run(["openssl"] + list(args), input=input, capture_output=True, text=True)
+
+
+def node_time():
+    """The node's clock for kubeadm's checks: this clock, shifted when a test asks."""
+    try:
+        offset = int(read_text(NODE_CLOCK_OFFSET_FILE).strip())
+    except (OSError, ValueError):
+        offset = 0
+    return int(time.time()) + offset
+
+
+def verify_chain(name, ca):
+    """x509 verification of a leaf against its CA at the node's current time."""
+    leaf_path, ca_path = os.path.join(PKI, name + ".crt"), os.path.join(PKI, ca + ".crt")
+    now = node_time()
+    result = openssl("verify", "-attime", str(now), "-CAfile", ca_path, leaf_path)
+    if result.returncode != 0:
+        detail = " ".join((result.stdout + result.stderr).split())
+        raise KubeadmError(
+            "error execution phase certs/%s: [certs] certificate %s not signed by CA certificate "
+            "%s: x509: %s (node time %s)"
+            % (name.replace("/", "-"), name, ca, detail,
+               time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))))
+
+
+def certificate_sans(path):
+    """(DNS names, IP addresses) of a certificate's subjectAltName."""
+    out = openssl("x509", "-noout", "-ext", "subjectAltName", "-in", path).stdout
+    dns, ips = set(), set()
+    for entry in re.split(r",\s*", " ".join(out.splitlines()[1:]).strip()):
+        if entry.startswith("DNS:"):
+            dns.add(entry[4:])
+        elif entry.startswith("IP Address:"):
+            ips.add(ipaddress.ip_address(entry[len("IP Address:"):]))
+    return dns, ips
+
+
+def default_route_address(prefer_v6):
+    """The address of the default route's interface, as kubeadm finds it."""
+    for family in (["-6", "-4"] if prefer_v6 else ["-4", "-6"]):
+        routes = subprocess.run(["ip", "-j", family, "route", "show", "default"],
+                                capture_output=True, text=True).stdout or "[]"
+        for route in json.loads(routes):
+            addrs = subprocess.run(["ip", "-j", family, "addr", "show", "dev", route["dev"],
+                                    "scope", "global"], capture_output=True, text=True).stdout
+            for iface in json.loads(addrs or "[]"):
+                for info in iface.get("addr_info", []):
+                    return info["local"]
+    raise KubeadmError("unable to select an IP from default routes.")
+
+
+def resolved_advertise_address(endpoint):
+    """SetAPIEndpointDynamicDefaults: empty or unspecified means the default-route address."""
+    raw = str((endpoint or {}).get("advertiseAddress") or "")
+    if not raw:
+        return ipaddress.ip_address(default_route_address(False))
+    ip = ipaddress.ip_address(raw)
+    if ip.is_unspecified:
+        return ipaddress.ip_address(default_route_address(ip.version == 6))
+    if ip.is_loopback:
+        raise KubeadmError("unable to select an IP from lo network interface")
+    return ip
+
+
+def add_san(names, value):
+    dns, ips = names
+    try:
+        ips.add(ipaddress.ip_address(value))
+    except ValueError:
+        dns.add(value)
+
+
+def expected_names(cluster, node_name, advertise):
+    """pkiutil GetAPIServerAltNames and getAltNames for the etcd certificates."""
+    networking = cluster.get("networking") or {}
+    domain = networking.get("dnsDomain") or "cluster.local"
+    subnet = (networking.get("serviceSubnet") or "10.96.0.0/12").split(",")[0].strip()
+    api = ({node_name, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+            "kubernetes.default.svc." + domain},
+           {ipaddress.ip_network(subnet, strict=False).network_address + 1, advertise})
+    endpoint = str(cluster.get("controlPlaneEndpoint") or "")
+    if endpoint:
+        host = endpoint[1:].split("]")[0] if endpoint.startswith("[") else endpoint.rsplit(":", 1)[0]
+        add_san(api, host)
+    for san in (cluster.get("apiServer") or {}).get("certSANs") or []:
+        add_san(api, str(san).lower())
+    local = (cluster.get("etcd") or {}).get("local") or {}
+    wanted = {"apiserver": api}
+    for name, key in (("etcd/server", "serverCertSANs"), ("etcd/peer", "peerCertSANs")):
+        names = ({node_name, "localhost"},
+                 {advertise, ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")})
+        for san in local.get(key) or []:
+            add_san(names, str(san))
+        wanted[name] = names
+    return wanted
+
+
+def dns_matches(name, present):
+    if name in present:
+        return True
+    head, _, rest = name.partition(".")
+    return bool(rest) and "*." + rest in present
+
+
+def check_kubeconfig_cas():
+    ca = read_text(os.path.join(PKI, "ca.crt")).strip()
+    for name in KUBECONFIGS:
+        path = os.path.join("/etc/kubernetes", name)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            kubeconfig = yaml.safe_load(f) or {}
+        context = next((c.get("context") or {} for c in kubeconfig.get("contexts") or []
+                        if c.get("name") == kubeconfig.get("current-context")), {})
+        cluster = next((c.get("cluster") or {} for c in kubeconfig.get("clusters") or []
+                        if c.get("name") == context.get("cluster")), {})
+        data = base64.b64decode(cluster.get("certificate-authority-data") or "").decode().strip()
+        if data != ca:
+            raise KubeadmError(
+                "error execution phase kubeconfig/%s: a kubeconfig file \"%s\" exists already "
+                "but has got the wrong CA cert" % (name.split(".")[0], path))
+
+
+def check_existing_pki(config, joining):
+    """What kubeadm checks of the certificates it finds (see above); raises KubeadmError."""
+    for name, ca in LEAF_CAS:
+        if os.path.exists(os.path.join(PKI, name + ".crt")):
+            verify_chain(name, ca)
+    check_kubeconfig_cas()
+    if not joining:
+        return
+    join = config.get("JoinConfiguration") or {}
+    registration = join.get("nodeRegistration") or {}
+    node_name = (str(registration.get("name") or "").strip() or hostname()).lower()
+    advertise = resolved_advertise_address((join.get("controlPlane") or {}).get("localAPIEndpoint"))
+    cluster = cluster_configuration(config)
+    for name, (dns, ips) in expected_names(cluster, node_name, advertise).items():
+        path = os.path.join(PKI, name + ".crt")
+        if not os.path.exists(path):
+            continue
+        if openssl("pkey", "-noout", "-in", os.path.join(PKI, name + ".key")).returncode != 0:
+            raise KubeadmError("failure loading key for %s: couldn't load the private key file" % name)
+        have_dns, have_ips = certificate_sans(path)
+        missing = sorted([d for d in dns if not dns_matches(d, have_dns)] +
+                         [str(i) for i in ips if i not in have_ips])
+        if missing:
+            raise KubeadmError(
+                "error execution phase control-plane-prepare/certs: error creating PKI assets: "
+                "failed to write or validate certificate \"%s\": certificate %s is invalid: "
+                "x509: certificate is not valid for %s" % (name, name, ", ".join(missing)))
 
 
 # --- kubectl ----------------------------------------------------------------------------------
@@ -1626,6 +1848,9 @@ def main():
         log_exit(tool, argv, code, start_ms)
     return code
 
+
+# kubeadm finds every certificate under ClusterConfiguration.certificatesDir.
+PKI = configured_certificates_dir()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -63,11 +63,53 @@ pub(super) async fn write(
         bootstrap.clone()
     };
     let endpoint = format!("{endpoint_node}:{API_SERVER_INTERNAL_PORT}");
-    let versions = try_join_all(
-        internal
-            .iter()
-            .map(|node| write_node(ctx, node, pki, &bootstrap, &endpoint)),
-    )
+    let versions: HashMap<String, KubeVersion> =
+        try_join_all(internal.iter().map(|node| async move {
+            anyhow::Ok((node.name.clone(), read_version(ctx, &node.name).await?))
+        }))
+        .await?
+        .into_iter()
+        .collect();
+
+    // Every control plane's certificates follow the bootstrap node's ClusterConfiguration:
+    // kubeadm init uploads it and kubeadm join checks joiners against it. It may also ask for
+    // another key algorithm or CA lifetime than the CAs made before the nodes existed.
+    let bootstrap_node = internal
+        .iter()
+        .find(|n| n.name == bootstrap)
+        .context("the bootstrap control plane is not among the nodes")?;
+    let bootstrap_rendered = render_node(ctx, bootstrap_node, &versions, pki, &endpoint)?;
+    let cluster_certs =
+        kubeadm::cluster_cert_config(&bootstrap_rendered, &bootstrap, &versions[&bootstrap])?;
+    for line in &cluster_certs.ignored {
+        ctx.reporter.warn(line);
+    }
+    let settings = pki.settings().with(&cluster_certs.pki);
+    let pki = if settings == pki.settings() {
+        pki.clone()
+    } else {
+        ctx.reporter.debug(
+            1,
+            &format!("making the certificate authorities again for {settings:?}"),
+        );
+        let first = pki.clone();
+        Arc::new(
+            crate::util::blocking(move || first.with_settings(settings))
+                .await
+                .context("failed to generate the cluster's certificate authorities")?,
+        )
+    };
+    try_join_all(internal.iter().map(|node| {
+        write_node(
+            ctx,
+            node,
+            &pki,
+            &bootstrap,
+            &endpoint,
+            &versions,
+            &cluster_certs,
+        )
+    }))
     .await?;
     let config = &ctx.config;
     if !config.containerd_config_patches.is_empty()
@@ -81,29 +123,32 @@ pub(super) async fn write(
         .await?;
     }
     Ok(Kube {
-        versions: versions.into_iter().collect(),
+        versions,
         bootstrap,
         endpoint,
     })
 }
 
-async fn write_node(
+/// Renders one node's `/kind/kubeadm.conf`.
+fn render_node(
     ctx: &Ctx,
     node: &Node,
-    pki: &Arc<ClusterPki>,
-    bootstrap: &str,
+    versions: &HashMap<String, KubeVersion>,
+    pki: &ClusterPki,
     endpoint: &str,
-) -> anyhow::Result<(String, KubeVersion)> {
-    let version = read_version(ctx, &node.name).await?;
+) -> anyhow::Result<String> {
     let index = node
         .config_index
         .context("internal node without a config entry")?;
-    let rendered = kubeadm::render(&RenderInput {
+    let version = versions
+        .get(&node.name)
+        .context("internal node without a Kubernetes version")?;
+    kubeadm::render(&RenderInput {
         cluster: &ctx.config,
         node: &ctx.config.nodes[index],
         node_name: &node.name,
         role: node.role,
-        kubernetes_version: &version,
+        kubernetes_version: version,
         node_ipv4: node.ipv4.parse().ok(),
         node_ipv6: node.ipv6.parse().ok(),
         control_plane_endpoint: endpoint,
@@ -116,7 +161,19 @@ async fn write_node(
             "failed to generate kubeadm config for node \"{}\"",
             node.name
         )
-    })?;
+    })
+}
+
+async fn write_node(
+    ctx: &Ctx,
+    node: &Node,
+    pki: &Arc<ClusterPki>,
+    bootstrap: &str,
+    endpoint: &str,
+    versions: &HashMap<String, KubeVersion>,
+    cluster_certs: &kubeadm::ClusterCertConfig,
+) -> anyhow::Result<()> {
+    let rendered = render_node(ctx, node, versions, pki, endpoint)?;
     ctx.reporter
         .debug(2, &format!("kubeadm config for {}:\n{rendered}", node.name));
     let mut files = vec![FileToWrite {
@@ -130,7 +187,18 @@ async fn write_node(
         } else {
             (KubeadmCommand::Join, ControlPlaneRole::Join)
         };
-        let inputs = kubeadm::cert_inputs(&rendered, &node.name, &version, command)?;
+        let addresses = kubeadm::NodeAddresses {
+            ipv4: node.ipv4.parse().ok(),
+            ipv6: node.ipv6.parse().ok(),
+        };
+        let inputs = kubeadm::cert_inputs(
+            cluster_certs,
+            &rendered,
+            &node.name,
+            &versions[&node.name],
+            command,
+            addresses,
+        )?;
         let pki = pki.clone();
         // RSA key generation takes tens of milliseconds per key: keep it off the async workers.
         let pki_files = crate::util::blocking(move || pki.control_plane_files(&inputs, role))
@@ -145,7 +213,7 @@ async fn write_node(
         }));
     }
     ctx.engine.write_files(&node.name, &files).await?;
-    Ok((node.name.clone(), version))
+    Ok(())
 }
 
 /// The node image's Kubernetes version (`/kind/version`, exactly one line).

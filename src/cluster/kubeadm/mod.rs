@@ -5,7 +5,9 @@ mod certs;
 mod documents;
 pub(crate) mod patch;
 
-pub use certs::{KubeadmCommand, cert_inputs};
+pub use certs::{
+    ClusterCertConfig, KubeadmCommand, NodeAddresses, cert_inputs, cluster_cert_config,
+};
 
 use crate::config::{Cluster, Node, NodeRole};
 use crate::k8s_version::KubeVersion;

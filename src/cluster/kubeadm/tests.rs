@@ -769,6 +769,34 @@ fn user_extended_metadata_is_kept_like_kind() {
 // ---------------------------------------------------------------------------------------
 // cert_inputs
 
+const ADDRESSES: NodeAddresses = NodeAddresses {
+    ipv4: Some(CP_V4),
+    ipv6: Some(CP_V6),
+};
+
+/// The certificate inputs of a node whose cluster settings come from `bootstrap`.
+fn inputs_from(
+    bootstrap: &str,
+    rendered: &str,
+    v: &str,
+    command: KubeadmCommand,
+    addresses: NodeAddresses,
+) -> Result<crate::pki::NodeCertInputs, KubeadmError> {
+    let kv = version(v);
+    let cluster = cluster_cert_config(bootstrap, "kind-control-plane", &kv)?;
+    let name = if rendered.contains("kind://docker/kind/kind-control-plane2") {
+        "kind-control-plane2"
+    } else {
+        "kind-control-plane"
+    };
+    cert_inputs(&cluster, rendered, name, &kv, command, addresses)
+}
+
+/// `inputs_from` for the bootstrap node itself.
+fn init_inputs(rendered: &str, v: &str) -> Result<crate::pki::NodeCertInputs, KubeadmError> {
+    inputs_from(rendered, rendered, v, KubeadmCommand::Init, ADDRESSES)
+}
+
 #[test]
 fn cert_inputs_follow_patched_sans_and_dns_domain() {
     let c = cluster_with_cluster_patches(
@@ -781,7 +809,7 @@ fn cert_inputs_follow_patched_sans_and_dns_domain() {
     for v in ["v1.35.1", "v1.36.1"] {
         let kv = version(v);
         let rendered = render_node(&c, 0, v).unwrap();
-        let got = cert_inputs(&rendered, "kind-control-plane", &kv, KubeadmCommand::Init).unwrap();
+        let got = init_inputs(&rendered, v).unwrap();
         assert_eq!(got.node_name, "kind-control-plane");
         assert_eq!(got.advertise_address, std::net::IpAddr::V4(CP_V4));
         assert_eq!(got.bind_port, 6443);
@@ -795,36 +823,327 @@ fn cert_inputs_follow_patched_sans_and_dns_domain() {
         );
         assert_eq!(got.etcd_server_cert_sans, ["etcd.test"]);
         assert!(got.etcd_peer_cert_sans.is_empty());
+        assert_eq!(got.certificates_dir, "");
+        assert_eq!(got.kubelet_local_mode, None);
         assert_eq!(got.kubernetes_version, kv);
     }
 }
 
 #[test]
 fn cert_inputs_defaults_and_node_name_override() {
-    let kv = version("v1.35.1");
     let rendered = render_node(&cluster("ipv4"), 0, "v1.35.1").unwrap();
-    let got = cert_inputs(&rendered, "kind-control-plane", &kv, KubeadmCommand::Init).unwrap();
+    let got = init_inputs(&rendered, "v1.35.1").unwrap();
     assert_eq!(got.dns_domain, "cluster.local");
     assert!(got.etcd_server_cert_sans.is_empty());
 
     let mut c = cluster("ipv4");
     c.nodes[0].kubeadm_config_patches = vec![
-        "kind: JoinConfiguration\nnodeRegistration:\n  name: custom\ncontrolPlane:\n  \
+        "kind: JoinConfiguration\nnodeRegistration:\n  name: ' Custom '\ncontrolPlane:\n  \
          localAPIEndpoint:\n    advertiseAddress: 10.1.2.3\n    bindPort: 7443\n"
             .into(),
     ];
     let rendered = render_node(&c, 0, "v1.35.1").unwrap();
-    let join = cert_inputs(&rendered, "kind-control-plane", &kv, KubeadmCommand::Join).unwrap();
+    let join = inputs_from(
+        &rendered,
+        &rendered,
+        "v1.35.1",
+        KubeadmCommand::Join,
+        ADDRESSES,
+    )
+    .unwrap();
+    // kubeadm trims and lowercases node names (component-helpers GetHostname).
     assert_eq!(join.node_name, "custom");
     assert_eq!(join.advertise_address.to_string(), "10.1.2.3");
     assert_eq!(join.bind_port, 7443);
-    let init = cert_inputs(&rendered, "kind-control-plane", &kv, KubeadmCommand::Init).unwrap();
+    let init = init_inputs(&rendered, "v1.35.1").unwrap();
     assert_eq!(init.node_name, "kind-control-plane");
     assert_eq!(init.bind_port, 6443);
 
     let worker = render_node(&cluster("ipv4"), 1, "v1.35.1").unwrap();
-    let err = cert_inputs(&worker, "kind-worker", &kv, KubeadmCommand::Join).unwrap_err();
+    let err = inputs_from(
+        &rendered,
+        &worker,
+        "v1.35.1",
+        KubeadmCommand::Join,
+        ADDRESSES,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("no controlPlane section"), "{err}");
+}
+
+/// A cluster of two control planes whose second one (the joiner) has node-level patches that
+/// change cluster-wide settings, which kubeadm join ignores.
+fn two_control_planes_with_joiner_patches() -> Cluster {
+    let mut c = cluster("ipv4");
+    c.nodes[1].role = "control-plane".into();
+    c.kubeadm_config_patches =
+        vec!["kind: ClusterConfiguration\napiServer:\n  certSANs: [cluster.example]\n".into()];
+    c.nodes[1].kubeadm_config_patches = vec![
+        "kind: ClusterConfiguration\napiServer:\n  certSANs: [joiner-only.example]\n\
+         networking:\n  dnsDomain: joiner.local\n  serviceSubnet: 10.200.0.0/16\n\
+         etcd:\n  local:\n    serverCertSANs: [etcd-joiner.example]\n\
+         certificatesDir: /joiner/pki\n\
+         controlPlaneEndpoint: joiner-lb:7443\n"
+            .into(),
+    ];
+    c
+}
+
+fn render_joiner(c: &Cluster, v: &str) -> String {
+    let kv = version(v);
+    render(&RenderInput {
+        cluster: c,
+        node: &c.nodes[1],
+        node_name: "kind-control-plane2",
+        role: NodeRole::ControlPlane,
+        kubernetes_version: &kv,
+        node_ipv4: Some(WORKER_V4),
+        node_ipv6: None,
+        control_plane_endpoint: "kind-external-load-balancer:6443",
+        bootstrap_token: TOKEN,
+        ca_cert_hash: CA_HASH,
+        rootless: false,
+    })
+    .unwrap()
+}
+
+#[test]
+fn joiners_take_cluster_settings_from_the_bootstrap_node_not_their_own_patches() {
+    let c = two_control_planes_with_joiner_patches();
+    let v = "v1.36.1";
+    let bootstrap = render_node(&c, 0, v).unwrap();
+    let joiner = render_joiner(&c, v);
+    // The joiner's own file does carry its patches (kind renders them)...
+    let own = docs(&joiner);
+    assert_eq!(
+        doc(&own, "ClusterConfiguration")["networking"]["dnsDomain"],
+        "joiner.local"
+    );
+    // ...but its certificates follow the ClusterConfiguration kubeadm init uploaded.
+    let addresses = NodeAddresses {
+        ipv4: Some(WORKER_V4),
+        ipv6: None,
+    };
+    let got = inputs_from(&bootstrap, &joiner, v, KubeadmCommand::Join, addresses).unwrap();
+    let init = init_inputs(&bootstrap, v).unwrap();
+    assert_eq!(got.cert_sans, init.cert_sans);
+    assert!(got.cert_sans.contains(&"cluster.example".to_string()));
+    assert!(!got.cert_sans.contains(&"joiner-only.example".to_string()));
+    assert_eq!(got.dns_domain, "cluster.local");
+    assert_eq!(got.service_subnet, init.service_subnet);
+    assert!(got.etcd_server_cert_sans.is_empty());
+    assert_eq!(got.certificates_dir, "");
+    assert_eq!(got.control_plane_endpoint, "kind-control-plane:6443");
+    // The node's own part still comes from its JoinConfiguration.
+    assert_eq!(got.node_name, "kind-control-plane2");
+    assert_eq!(got.advertise_address, std::net::IpAddr::V4(WORKER_V4));
+}
+
+#[test]
+fn advertise_address_gets_kubeadms_dynamic_defaults() {
+    let patched = |address: &str| {
+        let mut c = cluster("ipv4");
+        c.nodes[0].kubeadm_config_patches = vec![format!(
+            "kind: InitConfiguration\nlocalAPIEndpoint:\n  advertiseAddress: {address:?}\n"
+        )];
+        render_node(&c, 0, "v1.36.1").unwrap()
+    };
+    let v4_only = NodeAddresses {
+        ipv4: Some(CP_V4),
+        ipv6: None,
+    };
+    let resolve = |address: &str, addresses: NodeAddresses| {
+        let rendered = patched(address);
+        inputs_from(
+            &rendered,
+            &rendered,
+            "v1.36.1",
+            KubeadmCommand::Init,
+            addresses,
+        )
+        .map(|i| i.advertise_address.to_string())
+    };
+    // Empty and 0.0.0.0: the default route's address, IPv4 first.
+    assert_eq!(resolve("", ADDRESSES).unwrap(), CP_V4.to_string());
+    assert_eq!(resolve("0.0.0.0", ADDRESSES).unwrap(), CP_V4.to_string());
+    // "::" prefers IPv6, falling back to IPv4.
+    assert_eq!(resolve("::", ADDRESSES).unwrap(), CP_V6.to_string());
+    assert_eq!(resolve("::", v4_only).unwrap(), CP_V4.to_string());
+    // An IPv4-mapped address is the IPv4 address, as in Go.
+    assert_eq!(resolve("::ffff:10.1.2.3", ADDRESSES).unwrap(), "10.1.2.3");
+    assert_eq!(resolve("10.9.8.7", ADDRESSES).unwrap(), "10.9.8.7");
+    // Loopback makes kubeadm look on the loopback interface, which has no global address.
+    for loopback in ["127.0.0.1", "::1", "127.1.2.3"] {
+        let err = resolve(loopback, ADDRESSES).unwrap_err().to_string();
+        assert!(
+            err.contains("loopback") && err.contains("advertiseAddress"),
+            "{err}"
+        );
+    }
+    let err = resolve("node.example", ADDRESSES).unwrap_err().to_string();
+    assert!(
+        err.contains("node.example") && err.contains("not an IPv4 or IPv6"),
+        "{err}"
+    );
+    let none = NodeAddresses::default();
+    let err = resolve("", none).unwrap_err().to_string();
+    assert!(err.contains("no address"), "{err}");
+
+    // A joiner's controlPlane.localAPIEndpoint gets the same defaults.
+    let mut c = cluster("ipv4");
+    c.nodes[0].kubeadm_config_patches = vec![
+        "kind: JoinConfiguration\ncontrolPlane:\n  localAPIEndpoint:\n    advertiseAddress: ''\n"
+            .into(),
+    ];
+    let rendered = render_node(&c, 0, "v1.36.1").unwrap();
+    let join = inputs_from(
+        &rendered,
+        &rendered,
+        "v1.36.1",
+        KubeadmCommand::Join,
+        ADDRESSES,
+    )
+    .unwrap();
+    assert_eq!(join.advertise_address, std::net::IpAddr::V4(CP_V4));
+}
+
+#[test]
+fn control_plane_endpoint_without_port_gets_the_bootstrap_bind_port() {
+    let c = cluster_with_cluster_patches(
+        &[
+            "kind: ClusterConfiguration\ncontrolPlaneEndpoint: lb.example\n---\n\
+             kind: InitConfiguration\nlocalAPIEndpoint:\n  bindPort: 7443\n",
+        ],
+        vec![],
+    );
+    let bootstrap = render_node(&c, 0, "v1.36.1").unwrap();
+    let joiner = render_joiner(&c, "v1.36.1");
+    let got = inputs_from(
+        &bootstrap,
+        &joiner,
+        "v1.36.1",
+        KubeadmCommand::Join,
+        ADDRESSES,
+    )
+    .unwrap();
+    assert_eq!(got.control_plane_endpoint, "lb.example:7443");
+    assert_eq!(got.bind_port, 6443, "the joiner keeps its own bind port");
+}
+
+#[test]
+fn certificates_dir_and_kubelet_local_mode_come_from_the_cluster() {
+    let c = cluster_with_cluster_patches(
+        &[
+            "kind: ClusterConfiguration\ncertificatesDir: /etc/kubernetes/custom-pki\n\
+             featureGates:\n  ControlPlaneKubeletLocalMode: false\n",
+        ],
+        vec![],
+    );
+    let rendered = render_node(&c, 0, "v1.35.1").unwrap();
+    let got = init_inputs(&rendered, "v1.35.1").unwrap();
+    assert_eq!(got.certificates_dir, "/etc/kubernetes/custom-pki");
+    assert_eq!(got.kubelet_local_mode, Some(false));
+}
+
+fn pki_of(patch: &str, v: &str) -> Result<ClusterCertConfig, KubeadmError> {
+    let c = cluster_with_cluster_patches(&[patch], vec![]);
+    let rendered = render_node(&c, 0, v).unwrap();
+    cluster_cert_config(&rendered, "kind-control-plane", &version(v))
+}
+
+#[test]
+fn v1beta4_key_and_lifetime_settings_are_read() {
+    use crate::pki::{KeyAlgorithm, PkiOverrides};
+    let patch = "kind: ClusterConfiguration\nencryptionAlgorithm: ECDSA-P384\n\
+                 caCertificateValidityPeriod: 1000h\ncertificateValidityPeriod: 48h30m\n";
+    let got = pki_of(patch, "v1.36.1").unwrap();
+    assert_eq!(
+        got.pki,
+        PkiOverrides {
+            algorithm: Some(KeyAlgorithm::EcdsaP384),
+            ca_validity: Some(time::Duration::hours(1000)),
+            leaf_validity: Some(time::Duration::minutes(48 * 60 + 30)),
+        }
+    );
+    assert!(got.ignored.is_empty());
+    for (alg, name) in KeyAlgorithm::ALL.map(|a| (a, a.kubeadm_name())) {
+        let got = pki_of(
+            &format!("kind: ClusterConfiguration\nencryptionAlgorithm: {name}\n"),
+            "v1.36.1",
+        )
+        .unwrap();
+        assert_eq!(got.pki.algorithm, Some(alg));
+    }
+    // Nothing set: kindling keeps its own choices.
+    let got = pki_of("kind: ClusterConfiguration\n", "v1.36.1").unwrap();
+    assert_eq!(got.pki, PkiOverrides::default());
+}
+
+#[test]
+fn v1beta4_settings_in_an_older_document_are_reported_as_ignored() {
+    let patch = "kind: ClusterConfiguration\nencryptionAlgorithm: RSA-4096\n\
+                 certificateValidityPeriod: 48h\n";
+    let got = pki_of(patch, "v1.35.1").unwrap();
+    assert_eq!(got.pki, crate::pki::PkiOverrides::default());
+    assert_eq!(got.ignored.len(), 2, "{:?}", got.ignored);
+    assert!(got.ignored[0].contains("encryptionAlgorithm"));
+    assert!(got.ignored[0].contains("kubeadm.k8s.io/v1beta3"));
+    assert!(got.ignored[1].contains("certificateValidityPeriod"));
+}
+
+#[test]
+fn public_keys_ecdsa_gate_decides_the_algorithm_like_kubeadm() {
+    use crate::pki::KeyAlgorithm;
+    let gate = |value: &str, v: &str| {
+        pki_of(
+            &format!(
+                "kind: ClusterConfiguration\nencryptionAlgorithm: RSA-3072\n\
+                 featureGates:\n  PublicKeysECDSA: {value}\n"
+            ),
+            v,
+        )
+        .unwrap()
+        .pki
+        .algorithm
+    };
+    // The gate wins over encryptionAlgorithm (ClusterConfiguration.EncryptionAlgorithmType).
+    assert_eq!(gate("true", "v1.36.1"), Some(KeyAlgorithm::EcdsaP256));
+    assert_eq!(gate("false", "v1.36.1"), Some(KeyAlgorithm::Rsa2048));
+    assert_eq!(gate("false", "v1.30.4"), Some(KeyAlgorithm::Rsa2048));
+}
+
+#[test]
+fn bad_key_and_lifetime_settings_are_rejected_naming_the_field() {
+    for (patch, v, want) in [
+        ("encryptionAlgorithm: ECDSA-P521", "v1.36.1", "RSA-2048"),
+        ("encryptionAlgorithm: rsa-2048", "v1.36.1", "ECDSA-P256"),
+        (
+            "certificateValidityPeriod: 0s",
+            "v1.36.1",
+            "longer than zero",
+        ),
+        (
+            "caCertificateValidityPeriod: 10y",
+            "v1.36.1",
+            "caCertificateValidityPeriod",
+        ),
+        (
+            "certificateValidityPeriod: -1h",
+            "v1.36.1",
+            "certificateValidityPeriod",
+        ),
+        (
+            "certificateValidityPeriod: 3600",
+            "v1.36.1",
+            "must be a string",
+        ),
+    ] {
+        let err = pki_of(&format!("kind: ClusterConfiguration\n{patch}\n"), v)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{patch}: {err}");
+        assert!(err.contains("kind-control-plane"), "{patch}: {err}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
