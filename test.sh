@@ -45,9 +45,13 @@ cargo test --locked -- --test-threads="${KINDLING_TEST_THREADS:-4}"
 step "Nothing left behind"
 left=$(docker ps -a --filter label=io.x-k8s.kind.cluster --format '{{.Names}}')
 left_networks=$(docker network ls --filter 'name=^kt-' --format '{{.Name}}')
-if [ -n "$left" ] || [ -n "$left_networks" ]; then
+# registries, caches and their volumes the tests make are named after their kt-… clusters
+# (kt-…-registry, kindling-mirror-kt-…); the name filter matches substrings
+left_containers=$(docker ps -a --filter name=kt- --format '{{.Names}}')
+left_volumes=$(docker volume ls --filter name=kt- -q)
+if [ -n "$left" ] || [ -n "$left_networks" ] || [ -n "$left_containers" ] || [ -n "$left_volumes" ]; then
   echo "ERROR: left behind by the tests:" >&2
-  echo "$left $left_networks" >&2
+  echo "$left $left_networks $left_containers $left_volumes" >&2
   exit 1
 fi
 echo "all tests passed in $(( $(date +%s) - started ))s" >&2

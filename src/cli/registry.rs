@@ -86,7 +86,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let mut plan = manage::plan(&engine, &options).await?;
     let tracker = TaskTracker::new();
     let reporter: &dyn Reporter = &*ctx.out;
-    manage::ensure(&engine, &mut plan, &Default::default(), &tracker, reporter).await?;
+    manage::ensure(&engine, &mut plan, &tracker, reporter).await?;
     let Some(target) = plan.targets().next().cloned() else {
         return Ok(());
     };

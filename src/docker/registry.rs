@@ -4,9 +4,7 @@
 
 use super::{DockerError, Engine};
 use bollard::models::{NetworkConnectRequest, VolumeCreateRequest};
-use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder,
-};
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveVolumeOptionsBuilder};
 use std::collections::BTreeMap;
 
 /// A container as the engine lists it, with what registry management looks at.
@@ -154,28 +152,6 @@ impl Engine {
             .await
             .map_err(|e| DockerError::api(format!("create volume \"{name}\""), e))?;
         Ok(())
-    }
-
-    /// Names of the volumes carrying `label` (`key` or `key=value`).
-    pub async fn volumes_with_label(&self, label: &str) -> Result<Vec<String>, DockerError> {
-        let filters =
-            std::collections::HashMap::from([("label".to_string(), vec![label.to_string()])]);
-        let options = ListVolumesOptionsBuilder::default()
-            .filters(&filters)
-            .build();
-        let list = self
-            .client
-            .list_volumes(Some(options))
-            .await
-            .map_err(|e| DockerError::api(format!("list volumes with label {label}"), e))?;
-        let mut names: Vec<String> = list
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.name)
-            .collect();
-        names.sort();
-        Ok(names)
     }
 
     /// Removes a named volume; one that does not exist is not an error.

@@ -2,7 +2,9 @@
 //!
 //! Registries are shared: clusters reuse them, and `delete cluster` never removes them. A
 //! container is reused when [`classify`] recognises it as the right kind of registry; a name or
-//! port held by anything else is an error before anything is made.
+//! port held by anything else is an error before anything is made. Nothing made here carries a
+//! create's id: another create may adopt a registry the moment it exists, so a failing create
+//! must not remove it.
 
 use super::hosts::{self, HostsFile};
 use super::{
@@ -39,6 +41,8 @@ pub struct Target {
     pub exists: bool,
     /// Whether this run made it (set by [`ensure`]).
     pub created: bool,
+    /// Whether this run made the cache's named volume (set by [`ensure`]).
+    pub volume_created: bool,
     /// Whether the cache was given upstream credentials (set by [`ensure`]).
     pub authenticated: bool,
 }
@@ -131,6 +135,7 @@ pub async fn plan(engine: &Engine, options: &Options) -> anyhow::Result<Plan> {
                     image: options.image.clone(),
                     exists: false,
                     created: false,
+                    volume_created: false,
                     authenticated: false,
                 }
             }
@@ -163,6 +168,7 @@ pub async fn plan(engine: &Engine, options: &Options) -> anyhow::Result<Plan> {
                 image: options.image.clone(),
                 exists: false,
                 created: false,
+                volume_created: false,
                 authenticated: false,
             },
         };
@@ -247,6 +253,7 @@ fn adopt_local(c: &ContainerListing, wanted_port: Option<u16>) -> anyhow::Result
         image: c.image.clone(),
         exists: true,
         created: false,
+        volume_created: false,
         authenticated: false,
     })
 }
@@ -261,6 +268,7 @@ fn adopt_mirror(c: &ContainerListing, mirror: &Mirror) -> anyhow::Result<Target>
             image: c.image.clone(),
             exists: true,
             created: false,
+            volume_created: false,
             authenticated: false,
         }),
         Some(Role::Mirror(upstream)) => anyhow::bail!(
@@ -313,13 +321,8 @@ fn check_port_free(port: u16, containers: &[ContainerListing], name: &str) -> an
 
 /// The container of a local registry: kind's documented settings (`restart=always`, published
 /// on loopback, deletes enabled) and labels ctlptl recognises.
-pub fn local_spec(
-    name: &str,
-    image: &str,
-    host_port: u16,
-    extra_labels: &BTreeMap<String, String>,
-) -> ContainerSpec {
-    let mut spec = base_spec(name, image, extra_labels);
+pub fn local_spec(name: &str, image: &str, host_port: u16) -> ContainerSpec {
+    let mut spec = base_spec(name, image);
     spec.labels
         .insert(CTLPTL_ROLE_LABEL.to_string(), "registry".to_string());
     spec.labels
@@ -340,10 +343,9 @@ pub fn mirror_spec(
     mirror: &Mirror,
     image: &str,
     credentials: Option<&(String, String)>,
-    extra_labels: &BTreeMap<String, String>,
 ) -> ContainerSpec {
     let name = mirror.container_name();
-    let mut spec = base_spec(&name, image, extra_labels);
+    let mut spec = base_spec(&name, image);
     spec.labels
         .insert(ROLE_LABEL.to_string(), "mirror".to_string());
     spec.labels
@@ -358,9 +360,8 @@ pub fn mirror_spec(
     spec
 }
 
-fn base_spec(name: &str, image: &str, extra_labels: &BTreeMap<String, String>) -> ContainerSpec {
+fn base_spec(name: &str, image: &str) -> ContainerSpec {
     let mut spec = ContainerSpec::new(name, image, CREATE_NETWORK);
-    spec.labels = extra_labels.clone();
     spec.env = vec!["REGISTRY_STORAGE_DELETE_ENABLED=true".to_string()];
     spec.restart_on_failure = None;
     spec.restart_always = true;
@@ -369,22 +370,22 @@ fn base_spec(name: &str, image: &str, extra_labels: &BTreeMap<String, String>) -
 }
 
 /// Labels of a cache volume kindling makes (so `registry delete` knows it may remove it).
-fn volume_labels(mirror: &Mirror, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let mut labels = extra.clone();
-    labels.insert(ROLE_LABEL.to_string(), "mirror".to_string());
-    labels.insert(UPSTREAM_LABEL.to_string(), mirror.url.clone());
-    labels
+fn volume_labels(mirror: &Mirror) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (ROLE_LABEL.to_string(), "mirror".to_string()),
+        (UPSTREAM_LABEL.to_string(), mirror.url.clone()),
+    ])
 }
 
 /// Makes every target of `plan` that does not exist yet: pulls the image if needed, creates
 /// the cache volume unless one of that name exists (a volume made beforehand, for example
 /// bound to a directory a CI cache keeps, is used as it is), creates and starts the container.
-/// `extra_labels` go on everything made. Creates and starts run as tasks of `tracker`, so a
-/// dropped caller never leaves one half-sent.
+/// What it made is marked in `plan` as it goes (`created`, `volume_created`), so a caller sees
+/// it even when a later step fails. Creates and starts run as tasks of `tracker`, so a dropped
+/// caller never leaves one half-sent.
 pub async fn ensure(
     engine: &Engine,
     plan: &mut Plan,
-    extra_labels: &BTreeMap<String, String>,
     tracker: &TaskTracker,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<()> {
@@ -402,10 +403,9 @@ pub async fn ensure(
             &t.name,
             &t.image,
             t.host_port.unwrap_or(super::DEFAULT_HOST_PORT),
-            extra_labels,
         );
-        match create_and_start(engine, spec, tracker).await? {
-            None => t.created = true,
+        match create_and_start(engine, spec, tracker, &mut t.created).await? {
+            None => {}
             // Another process made it first: use the port it was published on.
             Some(theirs) => {
                 let adopted = adopt_local(&theirs, None)?;
@@ -422,20 +422,23 @@ pub async fn ensure(
         };
         if engine.volume_labels(&t.name).await?.is_none() {
             engine
-                .create_volume(&t.name, &volume_labels(&mirror, extra_labels))
+                .create_volume(&t.name, &volume_labels(&mirror))
                 .await?;
+            t.volume_created = true;
         }
         let host = mirror.credentials_host();
         let credentials =
             crate::util::blocking(move || crate::docker::registry_credentials(&host)).await;
         t.authenticated = credentials.is_some();
-        let spec = mirror_spec(&mirror, &t.image, credentials.as_ref(), extra_labels);
-        match create_and_start(engine, spec, tracker).await? {
-            None => t.created = true,
+        let spec = mirror_spec(&mirror, &t.image, credentials.as_ref());
+        match create_and_start(engine, spec, tracker, &mut t.created).await? {
+            None => {}
             Some(theirs) => {
                 adopt_mirror(&theirs, &mirror)?;
                 t.exists = true;
                 t.authenticated = false;
+                // Its maker made the volume too (creating an existing volume is a no-op).
+                t.volume_created = false;
             }
         }
     }
@@ -444,25 +447,28 @@ pub async fn ensure(
 
 /// Creates and starts a registry container (`None`); when another process made one with the
 /// same name first, that one is started if needed and returned, for the caller to check.
+/// `made` is set once the container exists because of this call, even if starting it fails.
 async fn create_and_start(
     engine: &Engine,
     spec: ContainerSpec,
     tracker: &TaskTracker,
+    made: &mut bool,
 ) -> anyhow::Result<Option<ContainerListing>> {
     let name = spec.name.clone();
     let task_engine = engine.clone();
-    let created = tracker
+    let (created, started) = tracker
         .spawn(async move {
             match task_engine.create_container(&spec).await {
                 Ok(_) => {}
-                Err(e) if e.is_conflict() => return Ok(false),
-                Err(e) => return Err(e),
+                Err(e) if e.is_conflict() => return (false, Ok(())),
+                Err(e) => return (false, Err(e)),
             }
-            task_engine.start_container(&spec.name).await?;
-            Ok(true)
+            (true, task_engine.start_container(&spec.name).await)
         })
         .await
-        .context("registry task stopped")??;
+        .context("registry task stopped")?;
+    *made = created;
+    started?;
     if created {
         return Ok(None);
     }
@@ -480,7 +486,10 @@ async fn create_and_start(
             }
             tokio::time::sleep(RACE_INTERVAL).await;
         }
-        anyhow::bail!("container \"{name}\" is being created by someone else but did not appear")
+        anyhow::bail!(
+            "container \"{name}\" is being created by another process but did not appear within {} s; retry, or if no other create or `kindling registry create` is running, remove it with: docker rm -f {name}",
+            (RACE_INTERVAL * RACE_POLLS).as_secs()
+        )
     };
     let mut c = listed(engine.clone(), name.clone()).await?;
     if classify(&c.labels, &c.image).is_some() && c.state != "running" {
@@ -618,7 +627,6 @@ pub async fn delete(engine: &Engine, name: &str) -> anyhow::Result<Removed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::RestartPolicyNameEnum;
 
     fn listing(name: &str, image: &str, labels: &[(&str, &str)]) -> ContainerListing {
         ContainerListing {
@@ -635,46 +643,56 @@ mod tests {
 
     #[test]
     fn local_registry_container_is_set_up_like_kinds_script() {
-        let extra = BTreeMap::from([("io.x-k8s.kindling.create-id".into(), "abc".into())]);
-        let body = local_spec("kind-registry", "registry:2", 5001, &extra).to_create_body();
-        let host = body.host_config.unwrap();
+        let spec = local_spec("kind-registry", "registry:2", 5001);
+        assert!(spec.restart_always);
         assert_eq!(
-            host.restart_policy.unwrap().name,
-            Some(RestartPolicyNameEnum::ALWAYS)
+            spec.ports,
+            [PortPublish {
+                host_ip: "127.0.0.1".into(),
+                host_port: 5001,
+                container_port: 5000,
+                protocol: "tcp".into(),
+            }]
         );
-        let binding = &host.port_bindings.unwrap()["5000/tcp"].clone().unwrap()[0];
-        assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
-        assert_eq!(binding.host_port.as_deref(), Some("5001"));
-        assert_eq!(host.network_mode.as_deref(), Some("bridge"));
-        assert_eq!(body.env.unwrap(), ["REGISTRY_STORAGE_DELETE_ENABLED=true"]);
-        let labels = body.labels.unwrap();
-        assert_eq!(labels["dev.tilt.ctlptl.role"], "registry");
-        assert_eq!(labels[ROLE_LABEL], "local");
-        assert_eq!(labels["io.x-k8s.kindling.create-id"], "abc");
-        assert_eq!(body.tty, Some(false));
+        assert_eq!(spec.network, "bridge");
+        assert_eq!(spec.env, ["REGISTRY_STORAGE_DELETE_ENABLED=true"]);
+        // Exactly the labels other tools recognise: no create's id, since another create may
+        // adopt the registry and a failing create must not remove it.
+        assert_eq!(
+            spec.labels,
+            BTreeMap::from([
+                ("dev.tilt.ctlptl.role".to_string(), "registry".to_string()),
+                (ROLE_LABEL.to_string(), "local".to_string()),
+            ])
+        );
+        assert!(!spec.tty);
     }
 
     #[test]
     fn cache_container_proxies_its_upstream_with_credentials() {
         let mirror = Mirror::parse("docker.io").unwrap();
         let creds = ("me".to_string(), "s3cret".to_string());
-        let body =
-            mirror_spec(&mirror, "registry:2", Some(&creds), &BTreeMap::new()).to_create_body();
-        let env = body.env.unwrap();
-        assert!(env.contains(&"REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io".into()));
-        assert!(env.contains(&"REGISTRY_PROXY_USERNAME=me".into()));
-        assert!(env.contains(&"REGISTRY_PROXY_PASSWORD=s3cret".into()));
-        let host = body.host_config.unwrap();
-        assert_eq!(
-            host.binds.unwrap(),
-            ["kindling-mirror-docker-io:/var/lib/registry"]
+        let spec = mirror_spec(&mirror, "registry:2", Some(&creds));
+        assert!(
+            spec.env
+                .contains(&"REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io".into())
         );
-        assert!(host.port_bindings.is_none(), "caches are not published");
-        let labels = body.labels.unwrap();
-        assert_eq!(labels[ROLE_LABEL], "mirror");
-        assert_eq!(labels[UPSTREAM_LABEL], "https://registry-1.docker.io");
-        assert!(!labels.contains_key(CTLPTL_ROLE_LABEL));
-        let anonymous = mirror_spec(&mirror, "registry:2", None, &BTreeMap::new());
+        assert!(spec.env.contains(&"REGISTRY_PROXY_USERNAME=me".into()));
+        assert!(spec.env.contains(&"REGISTRY_PROXY_PASSWORD=s3cret".into()));
+        assert_eq!(spec.binds, ["kindling-mirror-docker-io:/var/lib/registry"]);
+        assert!(spec.ports.is_empty(), "caches are not published");
+        assert!(spec.restart_always);
+        let expected = BTreeMap::from([
+            (ROLE_LABEL.to_string(), "mirror".to_string()),
+            (
+                UPSTREAM_LABEL.to_string(),
+                "https://registry-1.docker.io".to_string(),
+            ),
+        ]);
+        assert_eq!(spec.labels, expected);
+        // The volume carries the same labels (and no create's id either).
+        assert_eq!(volume_labels(&mirror), expected);
+        let anonymous = mirror_spec(&mirror, "registry:2", None);
         assert!(!anonymous.env.iter().any(|e| e.contains("USERNAME")));
     }
 

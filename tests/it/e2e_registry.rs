@@ -7,27 +7,11 @@ use crate::common::*;
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// kindling's registry image, built by `images/registry/build` on first use.
 fn registry_image() -> String {
-    static IMAGE: OnceLock<String> = OnceLock::new();
-    IMAGE
-        .get_or_init(|| {
-            let out = Command::new(repo_root().join("images/registry/build"))
-                .stderr(Stdio::inherit())
-                .output()
-                .expect("cannot run images/registry/build");
-            assert!(out.status.success(), "images/registry/build failed");
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .last()
-                .expect("no image reference")
-                .trim()
-                .to_string()
-        })
-        .clone()
+    built_image("images/registry/build")
 }
 
 /// Removes the registry containers, volumes and images a test made, pass or fail.
@@ -269,7 +253,31 @@ fn registry_and_cache_serve_every_node_and_outlive_the_cluster() {
             inspect(container, "{{json .NetworkSettings.Networks}}").contains("\"kind\""),
             "{container} is not on the kind network"
         );
+        // Shared: another create may adopt it at once, so it must not carry this create's id
+        // (rollback removes what does).
+        assert_eq!(
+            inspect(
+                container,
+                "{{index .Config.Labels \"io.x-k8s.kindling.create-id\"}}"
+            ),
+            "",
+            "{container} carries the create's id"
+        );
     }
+    assert_eq!(
+        run(Command::new("docker").args([
+            "volume",
+            "inspect",
+            "-f",
+            "{{index .Labels \"io.x-k8s.kindling.create-id\"}}",
+            &cache,
+        ]))
+        .ok()
+        .stdout
+        .trim(),
+        "",
+        "the cache volume carries the create's id"
+    );
     // containerd in every node reads hosts.toml files (config_path), never registry.mirrors.
     for node in [&cp, &worker] {
         let toml = node_exec(node, &["cat", "/etc/containerd/config.toml"]);
@@ -288,31 +296,38 @@ fn registry_and_cache_serve_every_node_and_outlive_the_cluster() {
         assert_pulls(node, &format!("{registry}:5000/kt/app:1"));
     }
 
-    // The KEP-1755 ConfigMap, as the API server (the stand-in kubectl) received it.
-    let calls = standin_calls(&cp);
-    let apply = calls
-        .iter()
-        .find(|call| {
-            call["tool"] == "kubectl"
-                && call["stdin"]
-                    .as_str()
-                    .is_some_and(|s| s.contains("local-registry-hosting"))
-        })
-        .expect("the local-registry-hosting ConfigMap was applied");
-    let argv: Vec<&str> = apply["argv"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert!(argv.contains(&"apply"), "{argv:?}");
-    let docs = kindling::yaml::documents(apply["stdin"].as_str().unwrap()).unwrap();
-    assert_eq!(docs.len(), 1);
-    assert_eq!(docs[0]["kind"], "ConfigMap");
-    assert_eq!(docs[0]["metadata"]["namespace"], "kube-public");
-    let hosting =
-        kindling::yaml::documents(docs[0]["data"]["localRegistryHosting.v1"].as_str().unwrap())
-            .unwrap();
+    // The KEP-1755 ConfigMap as the API server received it: the stand-in kubectl sent the
+    // applied manifest to the stand-in API server over TLS, and real kubectl reads it back.
+    let kubectl = kubectl().expect("kubectl (set KINDLING_TEST_KUBECTL)");
+    let got = run(Command::new(&kubectl).args([
+        "--kubeconfig",
+        c.kubeconfig().to_str().unwrap(),
+        "--context",
+        &format!("kind-{}", c.name),
+        "get",
+        "configmap",
+        "-n",
+        "kube-public",
+        "local-registry-hosting",
+        "-o",
+        "json",
+    ]))
+    .ok();
+    let configmap: Value = serde_json::from_str(&got.stdout).unwrap();
+    assert_eq!(configmap["kind"], "ConfigMap", "{configmap}");
+    assert_eq!(configmap["metadata"]["namespace"], "kube-public");
+    assert_eq!(configmap["metadata"]["name"], "local-registry-hosting");
+    assert_eq!(
+        configmap["data"].as_object().map(|d| d.len()),
+        Some(1),
+        "{configmap}"
+    );
+    let hosting = kindling::yaml::documents(
+        configmap["data"]["localRegistryHosting.v1"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(hosting[0]["host"], format!("localhost:{port}"));
     assert_eq!(
         hosting[0]["hostFromClusterNetwork"],
@@ -366,8 +381,9 @@ fn registry_and_cache_serve_every_node_and_outlive_the_cluster() {
     }
     assert!(volume_exists(&cache));
 
-    // A failed create reuses both, makes one new cache, and its rollback removes only that
-    // new cache (container and volume), never the registries that existed before.
+    // A failed create reuses both and makes one new cache. Its rollback removes the nodes but
+    // keeps every registry: the ones that existed before, and also the cache it made (shared:
+    // another create may already use it), naming it with the command that removes it.
     let c2 = TestCluster::new("reg2");
     let new_cache = format!("kindling-mirror-{}-5000", c2.name);
     leftovers.containers.push(new_cache.clone());
@@ -390,12 +406,7 @@ fn registry_and_cache_serve_every_node_and_outlive_the_cluster() {
         "nodes left: {:?}",
         c2.containers()
     );
-    assert!(
-        !exists(&new_cache),
-        "the cache this run made was not removed"
-    );
-    assert!(!volume_exists(&new_cache), "its volume was not removed");
-    for container in [&registry, &cache] {
+    for container in [&registry, &cache, &new_cache] {
         assert_eq!(
             inspect(container, "{{.State.Running}}"),
             "true",
@@ -403,6 +414,31 @@ fn registry_and_cache_serve_every_node_and_outlive_the_cluster() {
         );
     }
     assert!(volume_exists(&cache));
+    assert!(
+        volume_exists(&new_cache),
+        "the new cache's volume was removed"
+    );
+    let kept: Vec<&str> = failed
+        .stderr
+        .lines()
+        .filter(|l| l.contains("Keeping"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{}", failed.stderr);
+    assert!(
+        kept[0].contains(&format!("\"{new_cache}\" and its volume"))
+            && kept[0].ends_with(&format!("kindling registry delete {new_cache}")),
+        "{}",
+        failed.stderr
+    );
+    // The cleanup hint is true: nothing is left that `delete cluster` would have to finish.
+    assert!(
+        !failed.stderr.contains("cleanup incomplete"),
+        "{}",
+        failed.stderr
+    );
+    // And the command it names removes the cache with its volume.
+    run(kindling().args(["registry", "delete", &new_cache])).ok();
+    assert!(!exists(&new_cache) && !volume_exists(&new_cache));
 }
 
 #[test]
@@ -450,6 +486,15 @@ fn registry_conflicts_fail_before_any_node_is_made() {
         let out = c.create(&[&flag, "--registry-image", &image]);
         assert_eq!(out.code, 1, "{flag}: {}", out.stderr);
         assert!(out.stderr.contains(message), "{flag}: {}", out.stderr);
+        // Before any node is made, not rolled back afterwards: the node step never started
+        // (and neither did the image step that precedes it).
+        for step in ["Preparing nodes", "Ensuring node image"] {
+            assert!(
+                !out.stderr.contains(step),
+                "{flag}: got as far as {step:?}: {}",
+                out.stderr
+            );
+        }
         assert!(c.containers().is_empty(), "{flag}: nodes were made");
         assert!(!exists(&fresh), "{flag}: a registry was made");
         assert!(

@@ -138,12 +138,22 @@ fn getting_started_walk_with_real_kubectl() {
     }
     let namespaces = step("kubectl get namespaces -o name").ok().stdout;
     assert!(namespaces.lines().any(|l| l == "namespace/kube-system"));
-    let missing = step("kubectl get configmaps -A");
+    // ConfigMaps: only what kubectl in the node sent (the StorageClass manifest's one).
+    let configmaps = step("kubectl get configmaps -A --no-headers").ok().stdout;
+    let configmaps: Vec<Vec<&str>> = configmaps
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        configmaps.iter().map(|r| &r[..3]).collect::<Vec<_>>(),
+        [["local-path-storage", "local-path-config", "1"]]
+    );
+    let missing = step("kubectl get secrets -A");
     assert_eq!(missing.code, 1);
     assert!(
         missing
             .stderr
-            .contains("the server doesn't have a resource type \"configmaps\""),
+            .contains("the server doesn't have a resource type \"secrets\""),
         "{}",
         missing.stderr
     );

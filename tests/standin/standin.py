@@ -978,21 +978,130 @@ def check_existing_pki(config, joining):
 
 
 def kubectl_objects(text):
-    """(kind, apiVersion, name) of every object in a YAML stream, Lists expanded."""
+    """(kind, apiVersion, name, object) of every object in a YAML stream, Lists expanded."""
     objects = []
     for doc in yaml.safe_load_all(text):
         if doc is None:
             continue
         if not isinstance(doc, dict) or not doc.get("kind"):
             raise ValueError('error validating "STDIN": error validating data: kind not set')
-        if doc["kind"].endswith("List") and isinstance(doc.get("items"), list):
-            objects.extend(
-                (i.get("kind", ""), i.get("apiVersion", ""), (i.get("metadata") or {}).get("name", ""))
-                for i in doc["items"] if isinstance(i, dict))
-        else:
-            objects.append((doc["kind"], doc.get("apiVersion", ""),
-                            (doc.get("metadata") or {}).get("name", "")))
+        items = doc["items"] if doc["kind"].endswith("List") and isinstance(
+            doc.get("items"), list) else [doc]
+        objects.extend((i.get("kind", ""), i.get("apiVersion", ""),
+                        (i.get("metadata") or {}).get("name", ""), i)
+                       for i in items if isinstance(i, dict))
     return objects
+
+
+class KubectlError(Exception):
+    """A failure reported the way kubectl reports one: one message line, exit status 1."""
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+# what client-go takes for a connection the server side dropped (IsConnectionReset, IsProbableEOF)
+DROPPED = (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError, ssl.SSLZeroReturnError,
+           http.client.RemoteDisconnected, http.client.IncompleteRead)
+
+
+class ApiClient:
+    """Requests to the API server a kubeconfig names, as kubectl (client-go) makes them: over
+    TLS checked against its CA (host name included), with its client certificate, on one
+    connection kept for every request of the invocation (kubectl's HTTP/2 connection); a GET
+    whose connection was dropped is retried on a new one, 1 s apart, 10 times at most (client-go
+    retries only GETs), which is what rides out a load balancer sending it to a control plane
+    whose API server is not up yet."""
+
+    def __init__(self, credentials):
+        self.server, ca_pem, cert_pem, key_pem = credentials
+        self.url = urllib.parse.urlsplit(self.server if "://" in self.server
+                                         else "https://" + self.server)
+        self.context = ssl.create_default_context(cadata=ca_pem)
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = os.path.join(tmp, "client.crt"), os.path.join(tmp, "client.key")
+            for path, pem in ((cert, cert_pem), (key, key_pem)):
+                with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                    f.write(pem)
+            self.context.load_cert_chain(cert, key)
+        self.conn = None
+
+    def call(self, method, path, body=None):
+        """(status, decoded JSON body) of one request."""
+        headers = {"Accept": "application/json",
+                   "User-Agent": "kubectl/%s (linux/%s) kindling-standin"
+                   % (kube_version(), go_arch())}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        for attempt in range(10):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPSConnection(
+                        self.url.hostname, self.url.port or 443, context=self.context,
+                        timeout=10)
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                code, text = response.status, response.read().decode(errors="replace")
+                break
+            except (OSError, http.client.HTTPException) as e:
+                if self.conn is not None:
+                    self.conn.close()
+                    self.conn = None
+                if method != "GET" or not isinstance(e, DROPPED) or attempt == 9:
+                    raise KubectlError('Unable to connect to the server: %s "%s%s": %s'
+                                       % (method.capitalize(), self.server, path, e))
+                time.sleep(1)
+        try:
+            return code, json.loads(text) if text.strip() else {}
+        except ValueError:
+            return code, {"message": text.strip()}
+
+
+def server_error(status, doing, name):
+    """kubectl's line for a Status answer."""
+    return 'Error from server (%s): error when %s "STDIN": %s' % (
+        status.get("reason") or "Unknown", doing, status.get("message") or name)
+
+
+def send_configmap(client, verb, obj, namespace_flag):
+    """Sends a ConfigMap to the API server as real kubectl does: `create` POSTs it; `apply`
+    (client-side, kubectl's default) reads the live object, then POSTs it with the
+    last-applied annotation when there is none, or PUTs it over the live one when it differs.
+    Returns kubectl's word for what happened."""
+    meta = obj.setdefault("metadata", {})
+    name = meta.get("name") or ""
+    ns = meta.get("namespace") or namespace_flag or "default"
+    if namespace_flag and meta.get("namespace") and meta["namespace"] != namespace_flag:
+        raise KubectlError("error: the namespace from the provided object \"%s\" does not match "
+                           "the namespace \"%s\". You must pass '--namespace=%s' to perform "
+                           "this operation." % (meta["namespace"], namespace_flag, meta["namespace"]))
+    meta["namespace"] = ns
+    collection = "/api/v1/namespaces/%s/configmaps" % urllib.parse.quote(ns, safe="")
+    item = collection + "/" + urllib.parse.quote(name, safe="")
+    if verb == "apply":
+        applied = json.loads(json.dumps(obj))
+        meta.setdefault("annotations", {})[LAST_APPLIED] = json.dumps(applied, sort_keys=True) + "\n"
+        code, live = client.call("GET", item)
+        if code == 200:
+            same = all(live.get(k) == obj.get(k) for k in ("data", "binaryData")) and all(
+                (live.get("metadata") or {}).get(k) == meta.get(k) for k in ("labels", "annotations"))
+            if same:
+                return "unchanged"
+            meta["resourceVersion"] = (live.get("metadata") or {}).get("resourceVersion", "")
+            code, answer = client.call("PUT", item, obj)
+            if code == 200:
+                return "configured"
+            raise KubectlError(server_error(answer, "applying patch to", name))
+        if code != 404:
+            raise KubectlError('Error from server (%s): error when retrieving current '
+                               'configuration of: "STDIN": %s'
+                               % (live.get("reason") or "Unknown", live.get("message") or code))
+    code, answer = client.call("POST", collection, obj)
+    if code == 201:
+        return "created"
+    raise KubectlError(server_error(answer, "creating", name))
 
 
 def kubectl(argv, stdin, notready):
@@ -1038,9 +1147,27 @@ def kubectl(argv, stdin, notready):
         if not objects:
             err("error: no objects passed to %s" % verb)
             return 1
-        for kind, api_version, name in objects:
+        client = None
+        for kind, api_version, name, obj in objects:
             group = api_version.split("/")[0] if "/" in api_version else ""
-            print("%s%s/%s created" % (kind.lower(), "." + group if group else "", name))
+            done = "created"
+            if (kind, api_version) == ("ConfigMap", "v1"):
+                # ConfigMaps really go to the API server (the others are only recorded); the
+                # first request is discovery's, as kubectl's is
+                try:
+                    if client is None:
+                        client = ApiClient(kubeconfig_credentials(kubeconfig))
+                        code, _ = client.call("GET", "/api")
+                        if code != 200:
+                            raise KubectlError("error: unable to recognize \"STDIN\": the "
+                                               "server answered HTTP %d to discovery" % code)
+                    done = send_configmap(client, verb, obj,
+                                          flag_value(argv, "-n", "--namespace"))
+                except (KubectlError, KubeadmError) as e:
+                    sys.stdout.flush()
+                    err(*e.args)
+                    return 1
+            print("%s%s/%s %s" % (kind.lower(), "." + group if group else "", name, done))
     elif verb == "get":
         output = flag_value(argv, "-o", "--output") or ""
         if output.startswith("jsonpath="):
@@ -1069,8 +1196,8 @@ def kubelet(argv):
 # Answers what kubectl needs for the getting-started walk (`cluster-info`, `get nodes`,
 # `get pods -A`, `get namespaces`), built only from what this stand-in knows: the nodes that
 # registered (the init node with its kubelet.conf, joiners with their bootstrap token), the
-# namespaces every API server makes, and no pods or services (none run here). Everything else
-# gets kube-apiserver's 401/403/404/405 Status answers. State lives in APISERVER_STATE (this
+# namespaces every API server makes, the ConfigMaps kubectl sent it, and no pods or services
+# (none run here). Everything else gets kube-apiserver's 401/403/404/405 Status answers. State lives in APISERVER_STATE (this
 # node's stand-in for etcd): in a cluster with several control planes, each stand-in API server
 # knows only what reached it.
 
@@ -1086,6 +1213,8 @@ RESOURCES = [
     ("nodes", "Node", False, ["create", "get", "list"], ["no"], [],
      [("Name", 0), ("Status", 0), ("Roles", 0), ("Age", 0), ("Version", 0), ("Internal-IP", 1),
       ("External-IP", 1), ("OS-Image", 1), ("Kernel-Version", 1), ("Container-Runtime", 1)]),
+    ("configmaps", "ConfigMap", True, ["create", "get", "list", "update"], ["cm"], [],
+     [("Name", 0), ("Data", 0), ("Age", 0)]),
     ("pods", "Pod", True, ["get", "list"], ["po"], ["all"],
      [("Name", 0), ("Ready", 0), ("Status", 0), ("Restarts", 0), ("Age", 0), ("IP", 1),
       ("Node", 1), ("Nominated Node", 1), ("Readiness Gates", 1)]),
@@ -1219,7 +1348,32 @@ def objects(resource, ns):
     if resource == "namespaces":
         created = read_state("cluster.json", {}).get("created", time.time())
         return [namespace(n, created) for n in SYSTEM_NAMESPACES]
+    if resource == "configmaps":
+        return stored_configmaps(ns)
     return []  # pods and services: nothing runs on the stand-in
+
+
+NAME_RE = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
+
+
+def configmap_path(ns, name):
+    return os.path.join(APISERVER_STATE, "configmaps", ns, name + ".json")
+
+
+def stored_configmaps(ns):
+    """The ConfigMaps kubectl sent, in namespace ns (every namespace when None), by name."""
+    found = []
+    root = os.path.join(APISERVER_STATE, "configmaps")
+    for space in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        if ns is not None and space != ns:
+            continue
+        for name in sorted(os.listdir(os.path.join(root, space))):
+            if name.startswith(".") or not name.endswith(".json"):
+                continue  # one being written
+            obj = read_state(os.path.join("configmaps", space, name), None)
+            if obj:
+                found.append(obj)
+    return found
 
 
 def table_cells(resource, obj):
@@ -1227,6 +1381,9 @@ def table_cells(resource, obj):
     age = human_duration(time.time() - parse_rfc3339(meta.get("creationTimestamp")))
     if resource == "namespaces":
         return [meta["name"], obj["status"]["phase"], age]
+    if resource == "configmaps":
+        return [meta["name"], str(len(obj.get("data") or {}) + len(obj.get("binaryData") or {})),
+                age]
     status = obj.get("status", {})
     info = status.get("nodeInfo", {})
     ready = [c for c in status.get("conditions", []) if c.get("type") == "Ready"]
@@ -1340,7 +1497,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
     def route(self):
         """(path, query, resource, namespace, name) of a core/v1 resource path, else None."""
         path, _, query = self.path.partition("?")
-        m = re.fullmatch(r"/api/v1/(?:namespaces/([^/]+)/(pods|services)|([a-z]+))(?:/([^/]+))?/?",
+        m = re.fullmatch(r"/api/v1/(?:namespaces/([^/]+)/(pods|services|configmaps)|([a-z]+))"
+                         r"(?:/([^/]+))?/?",
                          path)
         if not m:
             return path, urllib.parse.parse_qs(query), None, None, None
@@ -1445,6 +1603,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         if who is None:
             return
         user, groups = who
+        if resource == "configmaps" and namespace and not name:
+            return self.write_configmap(user, groups, namespace, None, body)
         if resource != "nodes" or namespace or name:
             if resource in RESOURCE:
                 return self.status(405, "MethodNotAllowed",
@@ -1486,7 +1646,72 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         self.send_json(201, node)
 
     def do_PUT(self):
-        self.do_other()
+        _, _, resource, namespace, name = self.route()
+        if resource != "configmaps" or not namespace or not name:
+            return self.do_other()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 1 << 20)) if length else b""
+        who = self.identity()
+        if who is None:
+            return
+        self.write_configmap(who[0], who[1], namespace, name, body)
+
+    def write_configmap(self, user, groups, namespace, name, body):
+        """Creates (name None: POST) or replaces (PUT) a ConfigMap, for admins only, checked
+        as kube-apiserver checks it; stored in this node's state. Any namespace is accepted
+        (the stand-in keeps no namespaces beyond the system ones)."""
+        verb = "update" if name else "create"
+        if not ADMIN_GROUPS & set(groups):
+            return self.forbidden(user, verb, "configmaps", namespace, name)
+        try:
+            obj = json.loads(body)
+            meta = obj["metadata"]
+            assert obj.get("kind") == "ConfigMap" and obj.get("apiVersion") == "v1"
+            assert isinstance(meta, dict) and re.fullmatch(NAME_RE, meta.get("name") or "")
+            assert all(isinstance(v, str) for v in (obj.get("data") or {}).values())
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return self.status(400, "BadRequest", "the body is not a v1 ConfigMap with a valid name")
+        cm_name = meta["name"]
+        if meta.get("namespace", namespace) != namespace:
+            return self.status(400, "BadRequest", "the namespace of the provided object does not "
+                               "match the namespace sent on the request")
+        if name and name != cm_name:
+            return self.status(400, "BadRequest", 'the name of the object (%s) does not match the '
+                               'name on the URL (%s)' % (cm_name, name))
+        details = {"name": cm_name, "kind": "configmaps"}
+        path = configmap_path(namespace, cm_name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        live = read_state(os.path.relpath(path, APISERVER_STATE), None)
+        if name and live is None:
+            return self.status(404, "NotFound", 'configmaps "%s" not found' % cm_name, details)
+        if name and meta.get("resourceVersion") not in (None, "",
+                                                        live["metadata"]["resourceVersion"]):
+            return self.status(409, "Conflict", 'Operation cannot be fulfilled on configmaps '
+                               '"%s": the object has been modified; please apply your changes '
+                               'to the latest version and try again' % cm_name, details)
+        meta.update({"namespace": namespace,
+                     "uid": "standin-configmap-%s-%s" % (namespace, cm_name),
+                     "resourceVersion": str(int(live["metadata"]["resourceVersion"]) + 1)
+                     if live else "1",
+                     "creationTimestamp": live["metadata"]["creationTimestamp"] if live
+                     else rfc3339(time.time())})
+        # written aside, then moved (replace) or linked (create) into place: readers never see
+        # half a file, and a second create of the same name finds the first (409)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(obj, f)
+            if name:
+                os.replace(tmp, path)
+            else:
+                os.link(tmp, path)
+        except FileExistsError:
+            return self.status(409, "AlreadyExists", 'configmaps "%s" already exists' % cm_name,
+                               details)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        self.send_json(200 if name else 201, obj)
 
     def do_DELETE(self):
         self.do_other()

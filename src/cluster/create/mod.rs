@@ -10,6 +10,7 @@ mod export;
 mod images;
 mod init;
 mod join;
+mod kubectl;
 pub mod loadbalancer;
 mod network;
 mod nodes;
@@ -164,6 +165,8 @@ pub(crate) struct Ctx {
     pub tracker: TaskTracker,
     pub kubeconfig_written: Arc<Mutex<Option<PathBuf>>>,
     pub timings: Mutex<Vec<StepTiming>>,
+    /// Registries and caches this run made, which rollback keeps (they are shared).
+    pub registries_made: registry::Made,
 }
 
 impl Ctx {
@@ -241,6 +244,7 @@ pub async fn create(
         tracker: TaskTracker::new(),
         kubeconfig_written: Arc::new(Mutex::new(None)),
         timings: Mutex::new(Vec::new()),
+        registries_made: Default::default(),
     });
     // A panic in a step is a bug, but it must still not leave containers behind.
     let steps = std::panic::AssertUnwindSafe(run_steps(&ctx)).catch_unwind();
@@ -315,13 +319,14 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         &ctx.create_id,
     );
 
+    // Local registry and caches: conflicts fail here, before any other step starts (making
+    // them then overlaps the next steps).
+    let registries = registry::prepare(ctx).await?;
     // Images, the network and the CAs do not depend on each other.
-    let (pki, (), (), registries) = tokio::try_join!(
+    let (pki, (), ()) = tokio::try_join!(
         pki::generate(ctx),
         network::ensure(ctx),
         images::ensure(ctx, &config, &plan_containers),
-        // Local registry and caches: conflicts fail here, before any node exists.
-        registry::prepare(ctx),
     )?;
     let pki = Arc::new(pki);
 
@@ -476,7 +481,7 @@ async fn rollback(ctx: &Ctx) -> Result<(), String> {
         Ok(_) => {}
         Err(e) => problems.push(format!("listing this run's containers failed: {e}")),
     }
-    registry::rollback(ctx, &mut problems).await;
+    registry::rollback(ctx);
     let written = ctx
         .kubeconfig_written
         .lock()

@@ -1,12 +1,12 @@
 //! The local registry and pull-through caches (opt-in; kind leaves this to a script): checked
 //! and made before the nodes, attached to the cluster network and written into every node's
 //! containerd configuration once the nodes exist, and announced in the cluster (KEP-1755
-//! ConfigMap) after init. Registries outlive the cluster; rollback removes only what this run
-//! made (containers by their create-id label, cache volumes by the same label here).
+//! ConfigMap) after init. Registries outlive the cluster and are shared: they never carry the
+//! create's id, because a create running alongside may adopt a registry the moment it exists,
+//! so rollback keeps even those this run made and says how to remove them.
 
-use super::cni::{ADMIN_KUBECONFIG, argv};
 use super::config::Kube;
-use super::{CreateRequest, Ctx, Node, plan::CREATE_ID_LABEL};
+use super::{CreateRequest, Ctx, Node};
 use crate::config::{Cluster, NodeRole};
 use crate::docker::FileToWrite;
 use crate::registry::hosting::{self, LocalRegistryHostingV1};
@@ -14,10 +14,9 @@ use crate::registry::hosts;
 use crate::registry::manage::{self, Plan};
 use crate::report::Reporter;
 use anyhow::Context as _;
-use bytes::Bytes;
 use futures_util::future::try_join_all;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Whether this create sets up registries: asked for, and the config does not wire registries
@@ -54,14 +53,17 @@ pub(super) async fn prepare(ctx: &Ctx) -> anyhow::Result<Prepared> {
         return Ok(Prepared(None));
     }
     let mut plan = manage::plan(&ctx.engine, &ctx.request.registry).await?;
-    let labels = BTreeMap::from([(CREATE_ID_LABEL.to_string(), ctx.create_id.clone())]);
+    let made = ctx.registries_made.clone();
     let engine = ctx.engine.clone();
     let reporter = ctx.reporter.clone();
     let tracker = ctx.tracker.clone();
     let network = ctx.request.network().to_string();
     let handle = ctx.tracker.spawn(async move {
         let t0 = Instant::now();
-        manage::ensure(&engine, &mut plan, &labels, &tracker, &*reporter).await?;
+        let ensured = manage::ensure(&engine, &mut plan, &tracker, &*reporter).await;
+        // Recorded here, in the tracked task, so rollback (which waits for it) sees it.
+        made.record(&plan);
+        ensured?;
         engine
             .ensure_network(&network)
             .await
@@ -129,34 +131,61 @@ pub(super) async fn document(ctx: &Ctx, plan: &Plan, kube: &Kube) -> anyhow::Res
     let hosting = LocalRegistryHostingV1::new(&local.name, local.host_port.unwrap_or_default());
     let manifest = hosting::configmap(&hosting)
         .context("failed to render the local-registry-hosting ConfigMap")?;
-    ctx.engine
-        .exec_ok(
-            &kube.bootstrap,
-            &argv(&["kubectl", ADMIN_KUBECONFIG, "apply", "-f", "-"]),
-            Some(Bytes::from(manifest)),
-        )
+    super::kubectl::apply(ctx, &kube.bootstrap, manifest)
         .await
         .context("failed to apply the local-registry-hosting ConfigMap")?;
     ctx.record("Documenting the local registry", t0.elapsed());
     Ok(())
 }
 
-/// Removes the cache volumes this run made (their containers, labelled the same way, are
-/// already gone with the nodes). Pre-existing volumes never carry this run's id.
-pub(super) async fn rollback(ctx: &Ctx, problems: &mut Vec<String>) {
-    if !active(&ctx.request) {
-        return;
+/// What this run's registry task made: registries, caches and cache volumes.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Made(Arc<Mutex<Vec<String>>>);
+
+impl Made {
+    /// Remembers what `plan` says this run made.
+    fn record(&self, plan: &Plan) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = kept_lines(plan);
     }
-    let label = format!("{CREATE_ID_LABEL}={}", ctx.create_id);
-    match ctx.engine.volumes_with_label(&label).await {
-        Ok(volumes) => {
-            for v in volumes {
-                if let Err(e) = ctx.engine.remove_volume(&v).await {
-                    problems.push(format!("removing cache volume \"{v}\" failed: {e}"));
-                }
-            }
-        }
-        Err(e) => problems.push(format!("listing this run's cache volumes failed: {e}")),
+}
+
+/// One line per registry, cache or cache volume this run made, with how to remove it.
+fn kept_lines(plan: &Plan) -> Vec<String> {
+    const WHY: &str = "registries are shared, another cluster may use it";
+    let mut lines = Vec::new();
+    for t in plan.targets() {
+        let name = &t.name;
+        let line = match (t.mirror.is_some(), t.created, t.volume_created) {
+            (false, true, _) => format!(
+                "Keeping registry \"{name}\" that this create made ({WHY}); remove it with: kindling registry delete {name}"
+            ),
+            (true, true, true) => format!(
+                "Keeping pull-through cache \"{name}\" and its volume that this create made ({WHY}); remove both with: kindling registry delete {name}"
+            ),
+            (true, true, false) => format!(
+                "Keeping pull-through cache \"{name}\" that this create made ({WHY}); remove it with: kindling registry delete {name}"
+            ),
+            (true, false, true) => format!(
+                "Keeping volume \"{name}\" that this create made for a pull-through cache; remove it with: docker volume rm {name}"
+            ),
+            _ => continue,
+        };
+        lines.push(line);
+    }
+    lines
+}
+
+/// Rollback keeps registries, caches and volumes even when this run made them (a create running
+/// alongside may have adopted them), and says so, one line each, with how to remove them.
+pub(super) fn rollback(ctx: &Ctx) {
+    let lines = ctx
+        .registries_made
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    for line in lines {
+        ctx.reporter.info(&line);
     }
 }
 
@@ -217,4 +246,48 @@ pub(super) fn report(plan: &Plan) -> (Option<RegistryReport>, Vec<MirrorReport>)
         })
         .collect();
     (local, mirrors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Mirror;
+    use crate::registry::manage::Target;
+
+    fn target(name: &str, mirror: Option<&str>, created: bool, volume: bool) -> Target {
+        Target {
+            name: name.into(),
+            host_port: mirror.is_none().then_some(5001),
+            mirror: mirror.map(|m| Mirror::parse(m).unwrap()),
+            image: "registry:2".into(),
+            exists: !created,
+            created,
+            volume_created: volume,
+            authenticated: false,
+        }
+    }
+
+    #[test]
+    fn rollback_names_each_object_this_run_made_and_how_to_remove_it() {
+        let plan = Plan {
+            local: Some(target("kind-registry", None, true, false)),
+            mirrors: vec![
+                target("kindling-mirror-docker-io", Some("docker.io"), true, true),
+                target("kindling-mirror-ghcr-io", Some("ghcr.io"), false, false),
+                target("kindling-mirror-quay-io", Some("quay.io"), true, false),
+                target("kindling-mirror-gcr-io", Some("gcr.io"), false, true),
+            ],
+        };
+        let lines = kept_lines(&plan);
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(lines[0].starts_with("Keeping registry \"kind-registry\""));
+        assert!(lines[0].ends_with("kindling registry delete kind-registry"));
+        assert!(lines[1].contains("\"kindling-mirror-docker-io\" and its volume"));
+        assert!(lines[1].ends_with("kindling registry delete kindling-mirror-docker-io"));
+        assert!(lines[2].ends_with("kindling registry delete kindling-mirror-quay-io"));
+        assert!(lines[3].ends_with("docker volume rm kindling-mirror-gcr-io"));
+        // Reused ones are not this run's to mention.
+        assert!(!lines.iter().any(|l| l.contains("ghcr")));
+        assert!(kept_lines(&Plan::default()).is_empty());
+    }
 }

@@ -1,12 +1,11 @@
 //! "Installing StorageClass": the node image's `/kind/manifests/default-storage.yaml`, or kind's
 //! host-path fallback when the image has none.
 
-use super::cni::{ADMIN_KUBECONFIG, argv};
+use super::cni::argv;
 use super::config::Kube;
 use super::{Ctx, Node};
 use crate::cluster::manifests;
 use anyhow::Context as _;
-use bytes::Bytes;
 
 /// Applies `/kind/manifests/default-storage.yaml`, or kind's host-path fallback.
 pub(super) async fn run(ctx: &Ctx, _nodes: &[Node], kube: &Kube) -> anyhow::Result<()> {
@@ -27,12 +26,7 @@ pub(super) async fn run(ctx: &Ctx, _nodes: &[Node], kube: &Kube) -> anyhow::Resu
             manifests::FALLBACK_STORAGE_MANIFEST.to_string()
         }
     };
-    ctx.engine
-        .exec_ok(
-            &kube.bootstrap,
-            &argv(&["kubectl", ADMIN_KUBECONFIG, "apply", "-f", "-"]),
-            Some(Bytes::from(manifest)),
-        )
+    super::kubectl::apply(ctx, &kube.bootstrap, manifest)
         .await
         .context("failed to add default storage class")?;
     Ok(())

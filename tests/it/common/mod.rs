@@ -90,45 +90,39 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The image a repository build script (`images/*/build`, `tests/standin/build`) makes, built on
+/// first use (the scripts do nothing when it is up to date); the reference is the last line of
+/// the script's stdout. Each script runs once per test process, one at a time.
+pub fn built_image(script: &str) -> String {
+    static BUILT: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(image) = built.get(script) {
+        return image.clone();
+    }
+    let out = Command::new(repo_root().join(script))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+    assert!(out.status.success(), "{script} failed");
+    let image = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("{script} printed no image reference"))
+        .trim()
+        .to_string();
+    built.insert(script.to_string(), image.clone());
+    image
+}
+
 /// The stand-in node image, built by `tests/standin/build` on first use (a no-op when present).
 pub fn standin_image() -> String {
-    static IMAGE: OnceLock<String> = OnceLock::new();
-    IMAGE
-        .get_or_init(|| {
-            let out = Command::new(repo_root().join("tests/standin/build"))
-                .stderr(Stdio::inherit())
-                .output()
-                .expect("cannot run tests/standin/build");
-            assert!(out.status.success(), "tests/standin/build failed");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            stdout
-                .lines()
-                .last()
-                .expect("tests/standin/build printed no image reference")
-                .trim()
-                .to_string()
-        })
-        .clone()
+    built_image("tests/standin/build")
 }
 
 /// The locally built load-balancer image, built by `images/haproxy/build` on first use.
 pub fn haproxy_image() -> String {
-    static IMAGE: OnceLock<String> = OnceLock::new();
-    IMAGE
-        .get_or_init(|| {
-            let out = Command::new(repo_root().join("images/haproxy/build"))
-                .stderr(Stdio::inherit())
-                .output()
-                .expect("cannot run images/haproxy/build");
-            assert!(out.status.success(), "images/haproxy/build failed");
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .last()
-                .expect("no image reference")
-                .trim()
-                .to_string()
-        })
-        .clone()
+    built_image("images/haproxy/build")
 }
 
 /// A cluster name nobody else uses: `kt-<what>-<random>`.
