@@ -251,9 +251,10 @@ const SIGTERM: u8 = 15;
 /// Handlers for the stopping signals. Installing one replaces the default "terminate now" (and
 /// SIGQUIT's core dump), so the signal cancels the create and its rollback runs.
 ///
-/// A signal that was ignored when kindling started stays ignored, as the Go runtime (kind) does:
-/// `nohup` ignores SIGHUP, and a shell running `cmd &` without job control ignores SIGINT and
-/// SIGQUIT, so that closing the terminal or pressing Ctrl-C there does not stop the command.
+/// A signal that was ignored when kindling started stays ignored (the Go runtime, so kind, does
+/// this for SIGHUP and SIGINT): `nohup` ignores SIGHUP, and a shell running `cmd &` without job
+/// control ignores SIGINT and SIGQUIT, so that closing the terminal or pressing Ctrl-C there does
+/// not stop the command.
 struct SignalHandlers {
     /// One stream per handled signal, with its number.
     streams: Vec<(u8, tokio::signal::unix::Signal)>,
