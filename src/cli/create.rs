@@ -164,12 +164,13 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let signal = Arc::new(AtomicU8::new(0));
     // Registered before anything is created, so no signal can arrive unhandled.
-    let handlers = SignalHandlers::install()?;
+    let handlers = SignalHandlers::install(&ctx.out)?;
     let watcher = tokio::spawn(watch_signals(
         handlers,
         cancel.clone(),
         signal.clone(),
         ctx.out.clone(),
+        name.clone(),
         args.retain,
     ));
     let reporter: Arc<dyn Reporter> = ctx.out.clone();
@@ -239,68 +240,134 @@ fn registry_options(args: &ClusterArgs) -> anyhow::Result<crate::registry::Optio
     })
 }
 
-/// Handlers for the signals that mean "stop": SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal
-/// went away) and SIGQUIT (Ctrl-\). Installing them replaces the default "terminate now" (and
-/// SIGQUIT's core dump), so each one cancels the create and its rollback runs.
+/// The signals that mean "stop", by number: SIGINT (Ctrl-C), SIGTERM, SIGHUP (the terminal went
+/// away) and SIGQUIT (Ctrl-\).
+const STOP_SIGNALS: [u8; 4] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT];
+const SIGHUP: u8 = 1;
+const SIGINT: u8 = 2;
+const SIGQUIT: u8 = 3;
+const SIGTERM: u8 = 15;
+
+/// Handlers for the stopping signals. Installing one replaces the default "terminate now" (and
+/// SIGQUIT's core dump), so the signal cancels the create and its rollback runs.
+///
+/// A signal that was ignored when kindling started stays ignored (the Go runtime, so kind, does
+/// this for SIGHUP and SIGINT): `nohup` ignores SIGHUP, and a shell running `cmd &` without job
+/// control ignores SIGINT and SIGQUIT, so that closing the terminal or pressing Ctrl-C there does
+/// not stop the command.
 struct SignalHandlers {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    quit: tokio::signal::unix::Signal,
+    /// One stream per handled signal, with its number.
+    streams: Vec<(u8, tokio::signal::unix::Signal)>,
 }
 
 impl SignalHandlers {
-    fn install() -> anyhow::Result<Self> {
+    fn install(out: &super::output::Output) -> anyhow::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        let install = |kind: SignalKind| {
-            signal(kind).context("cannot install signal handlers, so Ctrl-C could not clean up")
-        };
-        Ok(SignalHandlers {
-            int: install(SignalKind::interrupt())?,
-            term: install(SignalKind::terminate())?,
-            hup: install(SignalKind::hangup())?,
-            quit: install(SignalKind::quit())?,
+        let ignored = inherited_ignored_signals();
+        let mut streams = Vec::new();
+        for number in STOP_SIGNALS {
+            let name = Interrupted::from_signal(number).name();
+            if is_ignored(ignored, number) {
+                out.debug(
+                    1,
+                    &format!(
+                        "{name} was ignored when kindling started (nohup, `&`); it stays ignored"
+                    ),
+                );
+                continue;
+            }
+            let stream = signal(SignalKind::from_raw(i32::from(number))).with_context(|| {
+                format!(
+                    "cannot install a handler for {name}, so a stopped create could not clean up"
+                )
+            })?;
+            streams.push((number, stream));
+        }
+        Ok(SignalHandlers { streams })
+    }
+
+    /// Whether `number` has a handler (it was not ignored at start).
+    fn handles(&self, number: u8) -> bool {
+        self.streams.iter().any(|(n, _)| *n == number)
+    }
+
+    /// The number of the next signal received; never returns when no signal is handled.
+    async fn next(&mut self) -> u8 {
+        std::future::poll_fn(|cx| {
+            for (number, stream) in &mut self.streams {
+                if stream.poll_recv(cx).is_ready() {
+                    return std::task::Poll::Ready(*number);
+                }
+            }
+            std::task::Poll::Pending
         })
+        .await
     }
 }
 
-/// Cancels the create on the first stopping signal; later signals are ignored so the cleanup
-/// can finish (CI runners send SIGINT then SIGTERM before SIGKILL).
+/// The signals this process inherited as ignored: the `SigIgn` mask of /proc/self/status (bit
+/// n-1 for signal n). Read before any handler is installed, since a handler clears the bit.
+/// Empty when /proc cannot tell.
+fn inherited_ignored_signals() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| sig_ign_mask(&status))
+        .unwrap_or(0)
+}
+
+/// The `SigIgn:` mask in the text of a /proc/<pid>/status file.
+fn sig_ign_mask(status: &str) -> Option<u64> {
+    let value = status.lines().find_map(|l| l.strip_prefix("SigIgn:"))?;
+    u64::from_str_radix(value.trim(), 16).ok()
+}
+
+fn is_ignored(mask: u64, number: u8) -> bool {
+    (1..=64).contains(&number) && mask & (1 << (number - 1)) != 0
+}
+
+/// Cancels the create on the first stopping signal. Later signals are ignored so the cleanup can
+/// finish (CI runners send SIGINT then SIGTERM before SIGKILL), except SIGQUIT (Ctrl-\): it
+/// abandons a cleanup that hangs, exiting at once with 131 after saying what may be left.
 async fn watch_signals(
     mut handlers: SignalHandlers,
     cancel: CancellationToken,
     which: Arc<AtomicU8>,
     out: Arc<super::output::Output>,
+    name: String,
     retain: bool,
 ) {
     loop {
-        let number: u8 = tokio::select! {
-            _ = handlers.int.recv() => 2,
-            _ = handlers.term.recv() => 15,
-            _ = handlers.hup.recv() => 1,
-            _ = handlers.quit.recv() => 3,
-        };
+        let number = handlers.next().await;
+        let signal = Interrupted::from_signal(number);
         if which
             .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            let name = match number {
-                1 => "SIGHUP",
-                3 => "SIGQUIT",
-                15 => "SIGTERM",
-                _ => "SIGINT",
-            };
             let then = if retain {
                 "keeping the nodes because of --retain"
             } else {
                 "removing everything this create made"
             };
-            out.info(&format!("Received {name}: stopping and {then} ..."));
+            out.info(&format!(
+                "Received {}: stopping and {then} ...",
+                signal.name()
+            ));
             cancel.cancel();
+        } else if number == SIGQUIT {
+            out.error(&format!(
+                "{} during the cleanup: stopped at once; containers, volumes and the kubeconfig entry of cluster \"{name}\" may be left behind (and the kubeconfig's lock, if it was being written); remove them with: kindling delete cluster --name {name}",
+                signal.name()
+            ));
+            std::process::exit(i32::from(signal.exit_code()));
         } else {
-            out.info(
-                "Cleanup in progress; it will finish on its own (send SIGKILL to abandon it).",
-            );
+            let abandon = if handlers.handles(SIGQUIT) {
+                "press Ctrl-\\ (SIGQUIT) to abandon it"
+            } else {
+                "send SIGKILL to abandon it"
+            };
+            out.info(&format!(
+                "Cleanup in progress; it will finish on its own ({abandon})."
+            ));
         }
     }
 }
@@ -456,4 +523,23 @@ fn print_plan(
         }
     }
     print_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inherited_ignored_signals_come_from_the_sigign_mask() {
+        // `nohup` (SIGHUP) in a shell script's `cmd &` (SIGINT, SIGQUIT), with SIGPIPE.
+        let status = "Name:\tkindling\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001007\nSigCgt:\t0000000000000000\n";
+        let mask = sig_ign_mask(status).unwrap();
+        let ignored: Vec<u8> = (1..=64).filter(|&n| is_ignored(mask, n)).collect();
+        assert_eq!(ignored, [SIGHUP, SIGINT, SIGQUIT, 13]);
+        assert!(!is_ignored(mask, SIGTERM));
+        assert!(!is_ignored(mask, 0) && !is_ignored(u64::MAX, 65));
+        assert_eq!(sig_ign_mask("Name:\tx\n"), None);
+        // This process's own mask is readable.
+        assert!(sig_ign_mask(&std::fs::read_to_string("/proc/self/status").unwrap()).is_some());
+    }
 }

@@ -1,6 +1,6 @@
 //! `kindling export kubeconfig` and `kindling export logs`.
 
-use super::{Ctx, NameArg, print_stdout};
+use super::{Ctx, NameArg, print_stdout, version_line};
 use crate::cluster::{access, context_name, logs};
 use crate::kubeconfig::{self, LockOptions};
 use crate::report::Reporter;
@@ -36,11 +36,6 @@ pub struct LogsArgs {
     output_dir: Option<PathBuf>,
     #[command(flatten)]
     name: NameArg,
-}
-
-/// The version line kind writes to `kind-version.txt` (what `version` prints).
-pub fn version_line() -> String {
-    super::version_line()
 }
 
 /// Runs an `export` subcommand.

@@ -198,6 +198,16 @@ impl Interrupted {
         }
     }
 
+    /// The signal's name, `SIGINT`, `SIGTERM`, `SIGHUP` or `SIGQUIT`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Interrupted::Sigint => "SIGINT",
+            Interrupted::Sigterm => "SIGTERM",
+            Interrupted::Sighup => "SIGHUP",
+            Interrupted::Sigquit => "SIGQUIT",
+        }
+    }
+
     /// The exit code for it: 128 + the signal number, as shells report a signal's death.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -597,6 +607,21 @@ mod tests {
         assert_eq!(go_arch("s390x"), "s390x");
         assert_eq!(go_os("macos"), "darwin");
         assert_eq!(go_os("linux"), "linux");
+    }
+
+    #[test]
+    fn interruptions_name_their_signal_and_exit_with_128_plus_its_number() {
+        for (number, name) in [
+            (1, "SIGHUP"),
+            (2, "SIGINT"),
+            (3, "SIGQUIT"),
+            (15, "SIGTERM"),
+        ] {
+            let interrupted = Interrupted::from_signal(number);
+            assert_eq!(interrupted.name(), name);
+            assert_eq!(interrupted.exit_code(), 128 + number);
+            assert!(interrupted.to_string().ends_with(name), "{interrupted}");
+        }
     }
 
     #[test]

@@ -2,15 +2,18 @@
 //! file's owner and mode, bounded reads, and clean-up of temp files left by killed writers.
 
 use super::KubeconfigError;
-use super::lock::{KubeconfigLock, LockOptions, current_uid, file_kind, process_exists};
+use super::lock::{
+    KubeconfigLock, LockOptions, Target, current_uid, file_kind, process_exists, process_start,
+};
 use super::merge::{merge, remove};
-use super::paths::resolve_symlinks;
 use super::types::{Kubeconfig, check_single};
 use crate::input::{MAX_INPUT_BYTES, read_limited};
+use rustix::fs::Access;
 use std::fs::{DirBuilder, File, Metadata, OpenOptions, Permissions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Merges `entry` into the file at `path` (kind-facts §5.4), under the lock, atomically;
 /// returns nothing on success.
@@ -21,15 +24,14 @@ pub fn merge_into_file(
 ) -> Result<(), KubeconfigError> {
     // Reject a malformed entry before creating directories or taking the lock.
     check_single(entry)?;
-    let target = resolve(path)?;
-    if let Some(meta) = existing(&target)? {
-        regular(&target, &meta)?;
+    let target = Target::resolve(path)?;
+    if target.meta.is_none() {
+        create_parent(&target.path, path)?;
     }
-    create_parent(&target, path)?;
-    let guard = lock_and_tidy(path, lock)?;
+    let guard = lock_and_tidy(path, target, lock)?;
     let mut config = read_file(guard.target())?;
     merge(&mut config, entry)?;
-    write_file(guard.target(), &config)?;
+    write_file(&guard, &config)?;
     guard.release()
 }
 
@@ -40,65 +42,49 @@ pub fn remove_from_file(
     cluster_name: &str,
     lock: &LockOptions,
 ) -> Result<bool, KubeconfigError> {
-    let target = resolve(path)?;
+    let target = Target::resolve(path)?;
     // A missing file has nothing to remove; do not create its directory just to lock it.
-    let Some(meta) = existing(&target)? else {
+    let Some(meta) = &target.meta else {
         return Ok(false);
     };
     if !meta.is_file() {
         // `KUBECONFIG=/dev/null` and the like: read (bounded), never locked or written.
-        let mut config = read_file(&target)?;
+        let mut config = read_file(&target.path)?;
         if remove(&mut config, cluster_name) {
             return Err(KubeconfigError::NotRegularFile {
-                path: target,
-                what: file_kind(&meta),
+                what: file_kind(meta),
+                path: target.path,
             });
         }
         return Ok(false);
     }
-    let guard = lock_and_tidy(path, lock)?;
+    let guard = lock_and_tidy(path, target, lock)?;
     let mut config = read_file(guard.target())?;
     let changed = remove(&mut config, cluster_name);
     if changed {
-        write_file(guard.target(), &config)?;
+        write_file(&guard, &config)?;
     }
     guard.release()?;
     Ok(changed)
 }
 
 /// Checks, before a create makes anything, that `path` will be able to take its entry at the
-/// end: a regular file (or none yet) that can be locked, read, parsed and written. The lock is
-/// taken and released again (temp files of killed writers are removed on the way); nothing is
-/// created, not even a missing directory.
+/// end: a regular file (or none yet) that can be locked, read, parsed and written, or a missing
+/// directory this user can create. The lock is taken and released again (temp files of killed
+/// writers are removed on the way); nothing is created, not even a missing directory, and the
+/// file is never opened for writing (file watchers would see that as a change).
 pub fn check_writable(path: &Path, lock: &LockOptions) -> Result<(), KubeconfigError> {
-    let target = resolve(path)?;
-    let meta = existing(&target)?;
-    if let Some(meta) = &meta {
-        regular(&target, meta)?;
+    let target = Target::resolve(path)?;
+    let dir = parent_dir(&target.path);
+    let ancestor =
+        first_existing_ancestor(dir).map_err(|(at, source)| create_dir_error(&at, path, source))?;
+    if ancestor != dir {
+        // The final write creates the missing directories below `ancestor`.
+        return may_create_in(ancestor).map_err(|source| create_dir_error(dir, path, source));
     }
-    let dir = parent_dir(&target);
-    for ancestor in dir.ancestors() {
-        // A relative path's last ancestor is "": the current directory, which exists.
-        let ancestor = if ancestor.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            ancestor
-        };
-        match std::fs::metadata(ancestor) {
-            Ok(m) if m.is_dir() && ancestor == dir => break,
-            // The final write creates the missing directories below this one.
-            Ok(m) if m.is_dir() => return Ok(()),
-            Err(err) if err.kind() == ErrorKind::NotFound => continue,
-            Ok(_) => {
-                let source = std::io::Error::new(ErrorKind::NotADirectory, "a file is in the way");
-                return Err(create_dir_error(ancestor, path, source));
-            }
-            Err(source) => return Err(create_dir_error(ancestor, path, source)),
-        }
-    }
-    let guard = lock_and_tidy(path, lock)?;
+    let guard = lock_and_tidy(path, target, lock)?;
     read_file(guard.target())?;
-    if let Some(meta) = &meta {
+    if let Some(meta) = guard.metadata() {
         check_can_write(guard.target(), meta)?;
     }
     guard.release()
@@ -123,45 +109,44 @@ pub fn read_file(path: &Path) -> Result<Kubeconfig, KubeconfigError> {
     })
 }
 
-fn resolve(path: &Path) -> Result<PathBuf, KubeconfigError> {
-    resolve_symlinks(path).map_err(|source| KubeconfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// The file's metadata, `None` when it does not exist (or cannot: a file is where one of its
-/// directories should be, which creating the directory reports).
-fn existing(path: &Path) -> Result<Option<Metadata>, KubeconfigError> {
-    match std::fs::metadata(path) {
-        Ok(meta) => Ok(Some(meta)),
-        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-            Ok(None)
-        }
-        Err(source) => Err(KubeconfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
-/// Only regular files are locked and written (never `/dev/null`, a pipe or a directory).
-fn regular(path: &Path, meta: &Metadata) -> Result<(), KubeconfigError> {
-    if meta.is_file() {
-        Ok(())
-    } else {
-        Err(KubeconfigError::NotRegularFile {
-            path: path.to_path_buf(),
-            what: file_kind(meta),
-        })
-    }
-}
-
 fn parent_dir(file: &Path) -> &Path {
     match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     }
+}
+
+/// The nearest of `dir` and its ancestors that exists (`.` for a relative path whose
+/// directories are all missing); an error naming the path when something other than a
+/// directory is in the way or cannot be looked at.
+fn first_existing_ancestor(dir: &Path) -> Result<&Path, (PathBuf, std::io::Error)> {
+    for ancestor in dir.ancestors() {
+        // A relative path's last ancestor is "": the current directory.
+        let ancestor = if ancestor.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            ancestor
+        };
+        match std::fs::metadata(ancestor) {
+            Ok(meta) if meta.is_dir() => return Ok(ancestor),
+            Ok(_) => {
+                let source = std::io::Error::new(ErrorKind::NotADirectory, "a file is in the way");
+                return Err((ancestor.to_path_buf(), source));
+            }
+            Err(err) if err.kind() == ErrorKind::NotFound => {}
+            Err(source) => return Err((ancestor.to_path_buf(), source)),
+        }
+    }
+    Ok(Path::new("."))
+}
+
+/// Whether this user may create entries in the existing directory `dir` (write and search
+/// permission, as the kernel decides with access(2): modes, ACLs, read-only mounts, root).
+fn may_create_in(dir: &Path) -> std::io::Result<()> {
+    rustix::fs::access(dir, Access::WRITE_OK | Access::EXEC_OK).map_err(|errno| {
+        let err = std::io::Error::from(errno);
+        std::io::Error::new(err.kind(), format!("{}: {err}", dir.display()))
+    })
 }
 
 fn create_dir_error(dir: &Path, kubeconfig: &Path, source: std::io::Error) -> KubeconfigError {
@@ -186,8 +171,12 @@ fn create_parent(file: &Path, kubeconfig: &Path) -> Result<(), KubeconfigError> 
 
 /// Takes the lock, then removes the temp files that killed kindling writers left beside the
 /// file (they hold credentials), saying so through the lock options' reporter.
-fn lock_and_tidy(path: &Path, options: &LockOptions) -> Result<KubeconfigLock, KubeconfigError> {
-    let guard = KubeconfigLock::acquire(path, options)?;
+fn lock_and_tidy(
+    path: &Path,
+    target: Target,
+    options: &LockOptions,
+) -> Result<KubeconfigLock, KubeconfigError> {
+    let guard = KubeconfigLock::lock(path, target, options)?;
     for (temp, pid) in remove_dead_temps(guard.target()) {
         options.warn(&format!(
             "removed {}, a partly written copy of the kubeconfig (with its credentials) left by kindling process {pid}, which was killed while writing it",
@@ -219,6 +208,25 @@ fn temp_writer(entry: &str, file_name: &str) -> Option<u32> {
     }
 }
 
+/// Whether the kindling process `pid` named in a temp file last modified at `modified` can no
+/// longer be writing it. Only for a caller holding the lock: writers create temp files only
+/// under it, and tidy before they write, so a file carrying our own pid is an earlier process's.
+/// A live process that started after the file's last change is not its writer (the pid was
+/// reused); the start time is never late, so a live writer's file is never taken for dead.
+fn writer_gone(pid: u32, modified: Option<SystemTime>) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    match process_exists(pid) {
+        Some(false) => true,
+        Some(true) => matches!(
+            (process_start(pid), modified),
+            (Some(started), Some(modified)) if started > modified
+        ),
+        None => false,
+    }
+}
+
 /// Removes kindling temp files of `target` whose writer no longer runs; call it holding the
 /// lock (writers create temp files only under it). Returns what was removed, with the pids.
 fn remove_dead_temps(target: &Path) -> Vec<(PathBuf, u32)> {
@@ -234,9 +242,12 @@ fn remove_dead_temps(target: &Path) -> Vec<(PathBuf, u32)> {
         let Some(pid) = temp_writer(&name, &file_name) else {
             continue;
         };
-        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file
-            && process_exists(pid) == Some(false)
+        // Not followed: a symlink with this name is not a temp file kindling wrote.
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if meta.is_file()
+            && writer_gone(pid, meta.modified().ok())
             && std::fs::remove_file(entry.path()).is_ok()
         {
             removed.push((entry.path(), pid));
@@ -246,11 +257,11 @@ fn remove_dead_temps(target: &Path) -> Vec<(PathBuf, u32)> {
     removed
 }
 
-/// Refuses a file this user may not write (the kernel decides, by opening it for writing,
-/// which changes nothing): kindling never replaces a file behind its permissions.
+/// Refuses a file this user may not write (the kernel decides with access(2), which neither
+/// opens nor changes the file): kindling never replaces a file behind its permissions.
 fn check_can_write(path: &Path, meta: &Metadata) -> Result<(), KubeconfigError> {
-    match OpenOptions::new().write(true).open(path) {
-        Ok(_) => Ok(()),
+    match rustix::fs::access(path, Access::WRITE_OK).map_err(std::io::Error::from) {
+        Ok(()) => Ok(()),
         Err(err) if err.kind() == ErrorKind::PermissionDenied => {
             Err(KubeconfigError::NotWritable {
                 path: path.to_path_buf(),
@@ -267,16 +278,18 @@ fn check_can_write(path: &Path, meta: &Metadata) -> Result<(), KubeconfigError> 
     }
 }
 
-/// Writes `config` to `target` (symlinks already resolved) so that readers see either the old
-/// or the new file, never a partial one: temp file in the same directory, fsync, rename, fsync
-/// the directory.
+/// Writes `config` to the file `guard` protects so that readers see either the old or the new
+/// file, never a partial one: temp file in the same directory, fsync, rename, fsync the
+/// directory.
 ///
 /// A new file gets mode 0600. An existing file keeps its mode, owner and group; a file this
 /// user cannot write is refused. When the rename could not keep them (another user's file that
-/// this user may write, e.g. group-writable, without the right to give a file away), or the
-/// file is a mount point (a single file bind-mounted into a container), the file is rewritten
-/// in place instead, as kubectl always does.
-fn write_file(target: &Path, config: &Kubeconfig) -> Result<(), KubeconfigError> {
+/// this user may write, e.g. group-writable, without the right to give a file away), the file
+/// is a mount point (a single file bind-mounted into a container), or its directory does not
+/// let this user create the temp file, the file is rewritten in place instead, as kubectl
+/// always does.
+fn write_file(guard: &KubeconfigLock, config: &Kubeconfig) -> Result<(), KubeconfigError> {
+    let target = guard.target();
     let write_err = |source| KubeconfigError::Write {
         path: target.to_path_buf(),
         source,
@@ -285,14 +298,11 @@ fn write_file(target: &Path, config: &Kubeconfig) -> Result<(), KubeconfigError>
         for_file: format!(" for {}", target.display()),
         source,
     })?;
-    let meta = existing(target)?;
-    if let Some(meta) = &meta {
-        regular(target, meta)?;
+    let meta = guard.metadata();
+    if let Some(meta) = meta {
         check_can_write(target, meta)?;
-    } else {
-        create_parent(target, target)?;
     }
-    match replace(target, text.as_bytes(), meta.as_ref()) {
+    match replace(target, text.as_bytes(), meta) {
         Ok(()) => Ok(()),
         Err(Replace::InPlace) => rewrite_in_place(target, text.as_bytes()).map_err(write_err),
         Err(Replace::Failed(source)) => Err(write_err(source)),
@@ -313,12 +323,19 @@ fn replace(target: &Path, text: &[u8], existing: Option<&Metadata>) -> Result<()
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "kubeconfig".into());
-    let mut temp = tempfile::Builder::new()
+    let mut temp = match tempfile::Builder::new()
         .prefix(&temp_prefix(&file_name, std::process::id()))
         .suffix(".tmp")
         .permissions(Permissions::from_mode(0o600))
         .tempfile_in(dir)
-        .map_err(Replace::Failed)?;
+    {
+        Ok(temp) => temp,
+        // A writable file in a directory this user may not write (reached through a symlink).
+        Err(err) if existing.is_some() && err.kind() == ErrorKind::PermissionDenied => {
+            return Err(Replace::InPlace);
+        }
+        Err(err) => return Err(Replace::Failed(err)),
+    };
     // The creation mode is reduced by the umask; set it explicitly.
     temp.as_file()
         .set_permissions(Permissions::from_mode(0o600))
@@ -375,7 +392,8 @@ fn rewrite_in_place(target: &Path, text: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::kubeconfig::kind_kubeconfig;
-    use crate::kubeconfig::lock::lock_path;
+    use crate::kubeconfig::lock::{dead_pid, lock_path};
+    use crate::kubeconfig::paths::resolve_symlinks;
 
     const ADMIN_CONF: &str = include_str!("../../tests/fixtures/kubeconfig/admin.conf");
 
@@ -540,13 +558,6 @@ mod tests {
         fn pull(&self, _progress: &crate::report::PullProgress) {}
     }
 
-    fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
-    }
-
     fn quick() -> LockOptions {
         LockOptions {
             timeout: std::time::Duration::from_millis(200),
@@ -573,43 +584,101 @@ mod tests {
         }
     }
 
+    /// A child process that runs until killed (and is reaped) when the value is dropped.
+    struct Running(std::process::Child);
+
+    impl Running {
+        fn start() -> Running {
+            Running(
+                std::process::Command::new("sleep")
+                    .arg("600")
+                    .spawn()
+                    .unwrap(),
+            )
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
     #[test]
     fn temp_files_of_dead_writers_are_removed_under_the_lock_and_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");
+        let temp_of = |file: &str, pid: u32| {
+            let temp = dir
+                .path()
+                .join(format!("{}Xy12Zw.tmp", temp_prefix(file, pid)));
+            std::fs::write(&temp, "client-key-data: secret\n").unwrap();
+            temp
+        };
+        // A live process that may be writing its file: it started before the file was written.
+        let writer = Running::start();
+        let live = temp_of("config", writer.0.id());
         let dead = dead_pid();
-        let leftover = dir
-            .path()
-            .join(format!("{}Xy12Zw.tmp", temp_prefix("config", dead)));
-        let live = dir.path().join(format!(
-            "{}Xy12Zw.tmp",
-            temp_prefix("config", std::process::id())
-        ));
+        let leftover = temp_of("config", dead);
+        // Our own pid: we hold the lock and have not written yet, so an earlier process with
+        // this pid left it.
+        let own = temp_of("config", std::process::id());
+        // A pid reused by a process that started after the file's last change.
+        let reusing = Running::start();
+        let reused = temp_of("config", reusing.0.id());
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(&reused)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
         let foreign = dir.path().join(".config.Xy12Zw.tmp");
-        let other_file = dir
-            .path()
-            .join(format!("{}Xy12Zw.tmp", temp_prefix("other", dead)));
-        for file in [&leftover, &live, &foreign, &other_file] {
-            std::fs::write(file, "client-key-data: secret\n").unwrap();
-        }
+        std::fs::write(&foreign, "client-key-data: secret\n").unwrap();
+        let other_file = temp_of("other", dead);
         let warnings = std::sync::Arc::new(Warnings::default());
         let options = LockOptions::reporting_to(warnings.clone());
         merge_into_file(&path, &entry("one"), &options).unwrap();
-        assert!(!leftover.exists(), "the dead writer's temp file is removed");
+        for gone in [&leftover, &own, &reused] {
+            assert!(!gone.exists(), "{} must be removed", gone.display());
+        }
         for kept in [&live, &foreign, &other_file] {
             assert!(kept.exists(), "{} must stay", kept.display());
         }
         let said = warnings.0.lock().unwrap().clone();
-        assert_eq!(said.len(), 1, "{said:?}");
-        assert!(
-            said[0].contains(&leftover.display().to_string()),
-            "{said:?}"
-        );
-        assert!(said[0].contains(&format!("process {dead}")), "{said:?}");
+        assert_eq!(said.len(), 3, "{said:?}");
+        for (gone, pid) in [
+            (&leftover, dead),
+            (&own, std::process::id()),
+            (&reused, reusing.0.id()),
+        ] {
+            assert!(
+                said.iter().any(|s| s.contains(&gone.display().to_string())
+                    && s.contains(&format!("process {pid},"))),
+                "{said:?}"
+            );
+        }
         // Removal cleans up the same way.
         std::fs::write(&leftover, "x").unwrap();
         remove_from_file(&path, "two", &options).unwrap();
         assert!(!leftover.exists());
+        assert!(live.exists());
+    }
+
+    #[test]
+    fn process_start_times_are_never_late() {
+        let before = SystemTime::now();
+        let child = Running::start();
+        let after = SystemTime::now();
+        let started = process_start(child.0.id()).unwrap();
+        // Up to a second early (the boot time is in whole seconds), never after it was spawned.
+        assert!(started <= after, "{started:?} > {after:?}");
+        assert!(
+            started + std::time::Duration::from_millis(1100) >= before,
+            "{started:?} long before {before:?}"
+        );
+        assert_eq!(process_start(dead_pid()), None);
     }
 
     #[test]
@@ -719,5 +788,50 @@ mod tests {
         std::fs::write(&in_the_way, "").unwrap();
         let err = check_writable(&in_the_way.join("sub/config"), &quick()).unwrap_err();
         assert!(matches!(err, KubeconfigError::CreateDir { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn check_writable_never_opens_the_file_for_writing() {
+        use rustix::fs::inotify;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, "apiVersion: v1\n").unwrap();
+        // File watchers (k9s, Lens, IDEs) take a close after opening for writing as a change.
+        let watcher = inotify::init(inotify::CreateFlags::NONBLOCK).unwrap();
+        inotify::add_watch(
+            &watcher,
+            &path,
+            inotify::WatchFlags::CLOSE_WRITE | inotify::WatchFlags::MODIFY,
+        )
+        .unwrap();
+        check_writable(&path, &quick()).unwrap();
+        let mut buf = [std::mem::MaybeUninit::uninit(); 1024];
+        let mut events = inotify::Reader::new(&watcher, &mut buf);
+        match events.next() {
+            Err(rustix::io::Errno::AGAIN) => {}
+            Ok(event) => panic!("the check changed the file for watchers: {event:?}"),
+            Err(err) => panic!("reading inotify events: {err}"),
+        }
+    }
+
+    #[test]
+    fn the_first_existing_ancestor_is_found_or_what_is_in_the_way_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert_eq!(first_existing_ancestor(root).unwrap(), root);
+        assert_eq!(first_existing_ancestor(&root.join("a/b/c")).unwrap(), root);
+        assert_eq!(
+            first_existing_ancestor(Path::new("no-such-dir-here/sub")).unwrap(),
+            Path::new(".")
+        );
+        std::fs::write(root.join("file"), "").unwrap();
+        let (at, err) = first_existing_ancestor(&root.join("file/sub/dir")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotADirectory, "{err}");
+        assert!(at.starts_with(root.join("file")), "{}", at.display());
+        // Root may create anything anywhere; the refusal itself is tested as another user in
+        // tests/it/user_files.rs.
+        may_create_in(root).unwrap();
+        let err = may_create_in(&root.join("missing")).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
     }
 }

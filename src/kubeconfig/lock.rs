@@ -14,12 +14,12 @@
 use super::KubeconfigError;
 use super::paths::resolve_symlinks;
 use crate::report::Reporter;
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 /// Lock behaviour: held locks are waited for with backoff up to `timeout` (default 30 s);
@@ -59,6 +59,13 @@ impl LockOptions {
             reporter.warn(message);
         }
     }
+
+    /// Sends a progress line to the reporter, if there is one.
+    fn info(&self, message: &str) {
+        if let Some(reporter) = &self.reporter {
+            reporter.info(message);
+        }
+    }
 }
 
 impl std::fmt::Debug for LockOptions {
@@ -76,6 +83,53 @@ const FIRST_DELAY: Duration = Duration::from_millis(5);
 /// Longest single wait between tries, so a released lock is noticed within half a second.
 const MAX_DELAY: Duration = Duration::from_millis(500);
 
+/// A kubeconfig path with its symlinks resolved, and what is there.
+#[derive(Debug)]
+pub(super) struct Target {
+    /// The file the content lives in (symlinks resolved).
+    pub path: PathBuf,
+    /// Its metadata; `None` when it does not exist (yet).
+    pub meta: Option<Metadata>,
+}
+
+impl Target {
+    /// Resolves the symlinks of `kubeconfig` and looks at the file they lead to.
+    pub(super) fn resolve(kubeconfig: &Path) -> Result<Target, KubeconfigError> {
+        let path = resolve_symlinks(kubeconfig).map_err(|source| KubeconfigError::Read {
+            path: kubeconfig.to_path_buf(),
+            source,
+        })?;
+        let meta = existing(&path)?;
+        Ok(Target { path, meta })
+    }
+}
+
+/// A file's metadata, `None` when it does not exist (or cannot: a file is where one of its
+/// directories should be, which creating the directory reports).
+fn existing(path: &Path) -> Result<Option<Metadata>, KubeconfigError> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            Ok(None)
+        }
+        Err(source) => Err(KubeconfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Only regular files are locked and written (never `/dev/null`, a pipe or a directory).
+fn regular(path: &Path, meta: Option<&Metadata>) -> Result<(), KubeconfigError> {
+    match meta {
+        Some(meta) if !meta.is_file() => Err(KubeconfigError::NotRegularFile {
+            path: path.to_path_buf(),
+            what: file_kind(meta),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A held `<kubeconfig>.lock` (two when the kubeconfig is reached through a symlink: the
 /// resolved file's and the given name's); removed by `release` or, failing that, when dropped.
 #[derive(Debug)]
@@ -84,6 +138,8 @@ pub struct KubeconfigLock {
     paths: Vec<PathBuf>,
     /// The kubeconfig file the lock protects, symlinks resolved.
     target: PathBuf,
+    /// The file's metadata as seen under the lock; `None` when it does not exist.
+    meta: Option<Metadata>,
     released: bool,
 }
 
@@ -95,39 +151,50 @@ impl KubeconfigLock {
         kubeconfig: &Path,
         options: &LockOptions,
     ) -> Result<KubeconfigLock, KubeconfigError> {
-        let target = resolve_symlinks(kubeconfig).map_err(|source| KubeconfigError::Lock {
-            lock: lock_path(kubeconfig),
-            source,
-        })?;
-        match std::fs::metadata(&target) {
-            Ok(meta) if !meta.is_file() => {
-                return Err(KubeconfigError::NotRegularFile {
-                    path: target,
-                    what: file_kind(&meta),
-                });
-            }
-            _ => {}
-        }
+        Self::lock(kubeconfig, Target::resolve(kubeconfig)?, options)
+    }
+
+    /// [`acquire`](Self::acquire) for a kubeconfig whose symlinks are already resolved: the one
+    /// place that checks the file is regular before a lock is put beside it.
+    pub(super) fn lock(
+        kubeconfig: &Path,
+        target: Target,
+        options: &LockOptions,
+    ) -> Result<KubeconfigLock, KubeconfigError> {
+        regular(&target.path, target.meta.as_ref())?;
         let start = Instant::now();
         let mut held = KubeconfigLock {
             paths: Vec::new(),
-            target: target.clone(),
+            target: target.path,
+            meta: None,
             released: false,
         };
+        let through_link = kubeconfig != held.target;
         // The resolved file's lock first, always: every kindling writer takes that one before
         // any other, so two of them can never wait for each other in opposite orders.
-        let mut names = vec![target];
-        if kubeconfig != names[0] {
-            names.push(kubeconfig.to_path_buf());
+        match take(&lock_path(&held.target), options, start) {
+            Ok(lock) => held.paths.push(lock),
+            // kubectl locks only the link's name and writes through the link, so a link into a
+            // directory this user may not write (`~/.kube/config -> /etc/kubernetes/admin.conf`)
+            // works for it; then the link's lock alone guards the write (in place, as kubectl).
+            Err(KubeconfigError::Lock { source, .. })
+                if through_link && source.kind() == ErrorKind::PermissionDenied => {}
+            Err(err) => return Err(err),
         }
-        for name in names {
-            // On failure `held` is dropped, which removes the locks already taken.
-            held.paths.push(take(&lock_path(&name), options, start)?);
+        if through_link {
+            // On failure `held` is dropped, which removes the lock already taken.
+            held.paths
+                .push(take(&lock_path(kubeconfig), options, start)?);
         }
+        // Look again under the lock: another writer may have created or replaced the file
+        // while we waited.
+        held.meta = existing(&held.target)?;
+        regular(&held.target, held.meta.as_ref())?;
         Ok(held)
     }
 
-    /// The lock file's path (the resolved file's lock).
+    /// The lock file's path: the resolved file's lock (the link's, when the resolved file's
+    /// directory does not let this user create one).
     pub fn path(&self) -> &Path {
         &self.paths[0]
     }
@@ -135,6 +202,11 @@ impl KubeconfigLock {
     /// The kubeconfig file this lock protects, with symlinks resolved.
     pub fn target(&self) -> &Path {
         &self.target
+    }
+
+    /// The protected file's metadata as seen under the lock; `None` when it does not exist.
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.meta.as_ref()
     }
 
     /// Removes the lock files, reporting failure (a lock left behind blocks every later write).
@@ -206,6 +278,15 @@ fn take(path: &Path, options: &LockOptions, start: Instant) -> Result<PathBuf, K
                 waited,
                 holder: holder.describe(),
             });
+        }
+        if delay == FIRST_DELAY {
+            // Once, so a long wait is never silent.
+            options.info(&format!(
+                "Waiting up to {} for the kubeconfig lock {} ({}) ...",
+                super::format_duration(options.timeout),
+                path.display(),
+                holder.describe()
+            ));
         }
         std::thread::sleep(jittered(delay).min(options.timeout - waited));
         delay = (delay * 2).min(MAX_DELAY);
@@ -409,6 +490,45 @@ pub(super) fn current_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
+/// What a kindling process `pid` on this host and in this PID namespace records in the lock
+/// files it creates (tests use it to fake a lock left by a killed kindling process).
+#[doc(hidden)]
+pub fn lock_text_of(pid: u32) -> String {
+    Owner {
+        pid,
+        ..Owner::current()
+    }
+    .to_text()
+}
+
+/// Clock ticks per second of the times in /proc (`USER_HZ`, 100 on every architecture Rust
+/// builds Linux programs for).
+const USER_HZ: u64 = 100;
+
+/// When process `pid` started: field 22 of /proc/<pid>/stat (clock ticks after boot) plus the
+/// boot time (`btime` in /proc/stat). Both are rounded down, so the result may be up to a
+/// second early, never late. `None` when /proc cannot tell.
+pub(super) fn process_start(pid: u32) -> Option<SystemTime> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let ticks = start_ticks(&stat)?;
+    let boot: u64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let since_boot = Duration::from_millis(ticks.checked_mul(1000)? / USER_HZ);
+    Some(UNIX_EPOCH + Duration::from_secs(boot) + since_boot)
+}
+
+/// Field 22 (`starttime`) of a /proc/<pid>/stat line. The command name (field 2) may hold
+/// spaces and parentheses, so fields are counted after its last `)`, where field 3 starts.
+fn start_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(22 - 3)?.parse().ok()
+}
+
 /// Whether a process exists, via /proc; `None` when /proc cannot tell.
 pub(super) fn process_exists(pid: u32) -> Option<bool> {
     if !Path::new("/proc/self").exists() {
@@ -421,17 +541,19 @@ pub(super) fn process_exists(pid: u32) -> Option<bool> {
     }
 }
 
+/// A pid that no process has any more (for the kubeconfig module's tests).
+#[cfg(test)]
+pub(super) fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::mpsc;
-
-    fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
-    }
 
     fn quick() -> LockOptions {
         LockOptions {
@@ -638,5 +760,16 @@ mod tests {
         let err = KubeconfigLock::acquire(&config, &quick()).unwrap_err();
         assert!(matches!(err, KubeconfigError::Lock { .. }), "{err:?}");
         assert!(err.to_string().contains("config.lock"), "{err}");
+    }
+
+    #[test]
+    fn start_time_is_field_22_counted_after_the_command_name() {
+        // The command name may hold spaces and parentheses.
+        let stat =
+            "4242 (a) b (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1 2 3";
+        assert_eq!(start_ticks(stat), Some(98765));
+        assert_eq!(start_ticks("4242 (sleep) S 1"), None);
+        let started = process_start(std::process::id()).unwrap();
+        assert!(started <= SystemTime::now());
     }
 }

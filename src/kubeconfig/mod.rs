@@ -18,6 +18,8 @@ mod paths;
 mod types;
 
 pub use file::{check_writable, merge_into_file, read_file, remove_from_file};
+#[doc(hidden)]
+pub use lock::lock_text_of;
 pub use lock::{KubeconfigLock, LockOptions};
 pub use merge::{merge, remove};
 pub use paths::KubeconfigPaths;

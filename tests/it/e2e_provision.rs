@@ -322,7 +322,6 @@ fn three_creates_at_once_share_one_kubeconfig() {
 
 /// Spawns `kindling create` and reads its stderr until `marker`; the caller waits for it
 /// through `finish`.
-#[allow(clippy::zombie_processes)]
 fn create_until(
     c: &TestCluster,
     extra: &[&str],
@@ -330,39 +329,71 @@ fn create_until(
 ) -> (Child, BufReader<std::process::ChildStderr>, String) {
     let mut args = vec!["create", "cluster", "--name", &c.name];
     args.extend_from_slice(extra);
-    let mut child = c
-        .kindling(&args)
+    spawn_until(c.kindling(&args), marker)
+}
+
+/// Spawns `cmd` and reads its stderr until `marker`.
+#[allow(clippy::zombie_processes)]
+fn spawn_until(
+    mut cmd: Command,
+    marker: &str,
+) -> (Child, BufReader<std::process::ChildStderr>, String) {
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut reader = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
+    if !read_until(&mut reader, &mut seen, marker) {
+        let status = child.wait();
+        panic!("create ended ({status:?}) before {marker:?}:\n{seen}");
+    }
+    (child, reader, seen)
+}
+
+/// Reads stderr lines into `seen` until one contains `marker`; false if the stream ended first.
+fn read_until(
+    reader: &mut BufReader<std::process::ChildStderr>,
+    seen: &mut String,
+    marker: &str,
+) -> bool {
     loop {
         let mut line = String::new();
-        let n = reader.read_line(&mut line).unwrap();
-        if n == 0 {
-            let status = child.wait();
-            panic!("create ended ({status:?}) before {marker:?}:\n{seen}");
+        if reader.read_line(&mut line).unwrap() == 0 {
+            return false;
         }
         seen.push_str(&line);
         if line.contains(marker) {
-            return (child, reader, seen);
+            return true;
         }
     }
 }
 
 /// Starts a create whose stand-in `kubeadm init` hangs, and returns once init is running (so a
-/// signal certainly lands after the nodes are up), with the control plane's name.
+/// signal certainly lands after the nodes are up), with the control plane's name. `env` is
+/// added to kindling's environment.
 fn create_hung_in_init(
     c: &TestCluster,
     extra: &[&str],
+    env: &[(&str, &str)],
 ) -> (Child, BufReader<std::process::ChildStderr>, String, String) {
     let config = c.config_with_directives("hang kubeadm init\n", "");
     let image = standin_image();
-    let mut args = vec!["--image", &image, "--config", config.to_str().unwrap()];
+    let mut args = vec![
+        "create",
+        "cluster",
+        "--name",
+        &c.name,
+        "--image",
+        &image,
+        "--config",
+        config.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
-    let (child, reader, seen) = create_until(c, &args, "Starting control-plane");
+    let mut cmd = c.kindling(&args);
+    cmd.envs(env.iter().copied());
+    let (child, reader, seen) = spawn_until(cmd, "Starting control-plane");
     let node = format!("{}-control-plane", c.name);
     eventually(
         "kubeadm init to be running",
@@ -433,48 +464,227 @@ fn sigterm_while_nodes_start_removes_them() {
 }
 
 #[test]
-fn signals_after_nodes_are_up_remove_everything() {
-    if !docker_available() {
-        return;
-    }
-    for (sig, code) in [("INT", 130), ("TERM", 143)] {
-        let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
-        // The stand-in kubeadm hangs in init, so the signal certainly lands after the nodes are up.
-        let (child, reader, seen, node) = create_hung_in_init(&c, &[]);
-        let volumes = volumes_of(&node);
-        assert_eq!(volumes.len(), 1);
-        signal(&child, sig);
-        let (exit, stderr) = finish(child, reader, seen);
-        assert_eq!(exit, code, "SIG{sig}:\n{stderr}");
-        assert!(stderr.contains(&format!("SIG{sig}")), "{stderr}");
-        assert_left_nothing(&c, &volumes);
-    }
-}
-
-#[test]
-fn sighup_and_sigquit_cancel_a_create_like_sigint() {
+fn every_stop_signal_after_nodes_are_up_removes_everything() {
     if !docker_available() {
         return;
     }
     // A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) would otherwise kill the process mid-way.
-    for (sig, code) in [("HUP", 129), ("QUIT", 131)] {
-        let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
-        let (child, reader, seen, node) = create_hung_in_init(&c, &[]);
-        let volumes = volumes_of(&node);
-        assert_eq!(volumes.len(), 1);
-        signal(&child, sig);
-        let (exit, stderr) = finish(child, reader, seen);
-        assert_eq!(exit, code, "SIG{sig}:\n{stderr}");
-        assert!(
-            stderr.contains(&format!("Received SIG{sig}: stopping")),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains("everything this run made has been removed"),
-            "{stderr}"
-        );
-        assert_left_nothing(&c, &volumes);
+    let cases = [("INT", 130), ("TERM", 143), ("HUP", 129), ("QUIT", 131)];
+    // One cluster per signal, all at once.
+    std::thread::scope(|scope| {
+        for (sig, code) in cases {
+            scope.spawn(move || {
+                let c = TestCluster::new(&format!("{}-up", sig.to_lowercase()));
+                // The stand-in kubeadm hangs in init, so the signal lands after the nodes are up.
+                let (child, reader, seen, node) = create_hung_in_init(&c, &[], &[]);
+                let volumes = volumes_of(&node);
+                assert_eq!(volumes.len(), 1);
+                signal(&child, sig);
+                let (exit, stderr) = finish(child, reader, seen);
+                assert_eq!(exit, code, "SIG{sig}:\n{stderr}");
+                assert!(
+                    stderr.contains(&format!("Received SIG{sig}: stopping")),
+                    "{stderr}"
+                );
+                assert!(
+                    stderr.contains("everything this run made has been removed"),
+                    "{stderr}"
+                );
+                assert_left_nothing(&c, &volumes);
+            });
+        }
+    });
+}
+
+#[test]
+fn signals_while_waiting_for_the_kubeconfig_lock_and_signals_ignored_at_start() {
+    if !docker_available() {
+        return;
     }
+    // (signals ignored when kindling starts, signals sent in order, exit code, the one it names)
+    let cases: [(&str, &[&str], i32, &str); 6] = [
+        ("", &["INT"], 130, "INT"),
+        ("", &["TERM"], 143, "TERM"),
+        ("", &["HUP"], 129, "HUP"),
+        ("", &["QUIT"], 131, "QUIT"),
+        // `nohup kindling …`: closing the terminal does not stop it.
+        ("HUP", &["HUP", "INT"], 130, "INT"),
+        // `kindling … &` in a script: Ctrl-C and Ctrl-\ at the terminal do not stop it.
+        ("INT QUIT", &["INT", "QUIT", "TERM"], 143, "TERM"),
+    ];
+    for (ignored, sent, code, named) in cases {
+        let c = TestCluster::new("lock-sig");
+        // Held as kind and kubectl hold it (an empty file): waited for, up to 30 s.
+        std::fs::write(c.dir.path().join("kubeconfig.lock"), "").unwrap();
+        // Ignored signals stay ignored across exec, as with `nohup` and `&`.
+        let ignore = if ignored.is_empty() {
+            String::new()
+        } else {
+            format!("trap '' {ignored}; ")
+        };
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("{ignore}exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_kindling"))
+            .args(["create", "cluster", "--name", &c.name, "--image"])
+            .arg(standin_image())
+            .env_remove("KIND_CLUSTER_NAME")
+            .env("KUBECONFIG", c.kubeconfig())
+            .env("NO_COLOR", "1");
+        let (child, reader, seen) = spawn_until(cmd, "Waiting up to 30s for the kubeconfig lock");
+        for sig in sent {
+            signal(&child, sig);
+        }
+        let (exit, stderr) = finish(child, reader, seen);
+        let case = format!("trap '' {ignored}; kill {sent:?}");
+        assert_eq!(exit, code, "{case}:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("Received SIG{named}: stopping"))
+                && stderr.contains(&format!(
+                    "cluster \"{}\" was not created: nothing was made",
+                    c.name
+                )),
+            "{case}:\n{stderr}"
+        );
+        assert_eq!(
+            stderr.matches("Received SIG").count(),
+            1,
+            "{case}: ignored signals stay ignored:\n{stderr}"
+        );
+        assert!(c.containers().is_empty(), "{case}");
+    }
+}
+
+/// A proxy in front of the Docker socket that stops passing requests on once frozen (answers
+/// still flow back), so a test can make kindling's cleanup hang.
+struct FreezingDockerProxy {
+    dir: tempfile::TempDir,
+    /// 0: pass, 1: frozen, 2: closed (held requests are dropped).
+    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl FreezingDockerProxy {
+    fn start() -> FreezingDockerProxy {
+        use std::os::unix::net::{UnixListener, UnixStream};
+        let upstream = std::env::var("DOCKER_HOST")
+            .ok()
+            .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
+            .unwrap_or_else(|| "/var/run/docker.sock".to_string());
+        let dir = tempfile::tempdir().unwrap();
+        let listener = UnixListener::bind(dir.path().join("docker.sock")).unwrap();
+        let state = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = UnixStream::connect(&upstream) else {
+                    continue;
+                };
+                let (mut from_server, mut to_client) =
+                    (server.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    // The end of an exec's output stream reaches the client.
+                    let _ = to_client.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut from_client, mut to_server) = (client, server);
+                let state = shared.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 << 10];
+                    loop {
+                        let n = match std::io::Read::read(&mut from_client, &mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        // Hold the request while frozen; a closed proxy drops it.
+                        while state.load(Ordering::SeqCst) == 1 {
+                            std::thread::park_timeout(Duration::from_millis(50));
+                        }
+                        if state.load(Ordering::SeqCst) == 2
+                            || std::io::Write::write_all(&mut to_server, &buf[..n]).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    let _ = to_server.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        FreezingDockerProxy { dir, state }
+    }
+
+    fn docker_host(&self) -> String {
+        format!("unix://{}", self.dir.path().join("docker.sock").display())
+    }
+
+    fn set(&self, state: u8) {
+        self.state.store(state, Ordering::SeqCst);
+    }
+}
+
+impl Drop for FreezingDockerProxy {
+    fn drop(&mut self) {
+        self.set(2);
+    }
+}
+
+#[test]
+fn sigquit_abandons_a_cleanup_that_hangs() {
+    if !docker_available() {
+        return;
+    }
+    let c = TestCluster::new("quit-stuck");
+    let proxy = FreezingDockerProxy::start();
+    let host = proxy.docker_host();
+    let (child, mut reader, mut seen, node) =
+        create_hung_in_init(&c, &[], &[("DOCKER_HOST", host.as_str())]);
+    // From now on the engine never answers kindling, so its cleanup hangs.
+    proxy.set(1);
+    // Bound for a build where SIGQUIT does not end the cleanup: the engine answers again after
+    // a minute, the cleanup completes, and the exit code below is wrong instead of a hang.
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let state = proxy.state.clone();
+    let watchdog = std::thread::spawn(move || {
+        if wait.recv_timeout(Duration::from_secs(60)).is_err() {
+            state.store(0, Ordering::SeqCst);
+        }
+    });
+    signal(&child, "INT");
+    assert!(
+        read_until(&mut reader, &mut seen, "Received SIGINT"),
+        "{seen}"
+    );
+    // Later signals are ignored, and the message says how to abandon the cleanup.
+    signal(&child, "TERM");
+    assert!(
+        read_until(&mut reader, &mut seen, "Cleanup in progress"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("press Ctrl-\\ (SIGQUIT) to abandon it"),
+        "{seen}"
+    );
+    signal(&child, "QUIT");
+    let (code, stderr) = finish(child, reader, seen);
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    assert_eq!(code, 131, "{stderr}");
+    assert!(
+        stderr.contains("SIGQUIT during the cleanup: stopped at once")
+            && stderr.contains(&format!(
+                "may be left behind (and the kubeconfig's lock, if it was being written); remove them with: kindling delete cluster --name {}",
+                c.name
+            )),
+        "{stderr}"
+    );
+    assert_eq!(
+        c.containers(),
+        vec![node],
+        "the cleanup had not removed the node"
+    );
+    drop(proxy);
+    // What the message says to run cleans up.
+    run(&mut c.kindling(&["delete", "cluster", "--name", &c.name])).ok();
+    assert!(c.containers().is_empty());
 }
 
 /// Builds an image that must really be pulled: the stand-in plus a layer of random bytes.
@@ -568,7 +778,7 @@ fn sigint_with_retain_keeps_the_nodes_and_says_so() {
         return;
     }
     let c = TestCluster::new("retain");
-    let (child, reader, seen, node) = create_hung_in_init(&c, &["--retain"]);
+    let (child, reader, seen, node) = create_hung_in_init(&c, &["--retain"], &[]);
     signal(&child, "INT");
     let (code, stderr) = finish(child, reader, seen);
     assert_eq!(code, 130, "{stderr}");

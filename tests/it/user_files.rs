@@ -6,7 +6,9 @@
 //! Commands that could read without bound on a broken build run under `ulimit -v`, so a
 //! regression fails the test instead of exhausting the machine's memory.
 
-use crate::common::{TestCluster, docker_available, kindling, run, standin_image, unique_name};
+use crate::common::{
+    TestCluster, dead_pid, docker_available, kindling, run, standin_image, unique_name,
+};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,24 +47,9 @@ fn device_node(path: &Path, minor: u32) -> bool {
     true
 }
 
-/// A pid that no process has any more.
-fn dead_pid() -> u32 {
-    let mut child = Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    pid
-}
-
 /// A lock file as a kindling process on this host writes it, for a process that is gone.
 fn stale_lock_text() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let namespace = std::fs::read_link("/proc/self/ns/pid").unwrap();
-    format!(
-        "kindling\npid: {}\nhost: {}\npid-namespace: {}\n",
-        dead_pid(),
-        host.trim(),
-        namespace.display()
-    )
+    kindling::kubeconfig::lock_text_of(dead_pid())
 }
 
 fn names_in(dir: &Path) -> Vec<String> {
@@ -433,6 +420,34 @@ fn delete_removes_the_nodes_then_reports_what_it_could_not_clean() {
     }
 }
 
+/// The user other-user tests run kindling as (`nobody`).
+const NOBODY: u32 = 65534;
+
+/// `kindling <args>` as uid and gid 65534, in the Docker socket's group, with `HOME` set.
+fn kindling_as_nobody(home: &Path, args: &[&str]) -> Command {
+    let docker_gid = std::fs::metadata("/var/run/docker.sock")
+        .expect("the Docker socket")
+        .gid();
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        &format!("--reuid={NOBODY}"),
+        &format!("--regid={NOBODY}"),
+        &format!("--groups={docker_gid}"),
+        env!("CARGO_BIN_EXE_kindling"),
+    ])
+    .args(args)
+    .env("HOME", home)
+    .env("NO_COLOR", "1")
+    .env_remove("KUBECONFIG")
+    .env_remove("KIND_CLUSTER_NAME");
+    cmd
+}
+
+fn owner_and_mode(path: &Path) -> (u32, u32, u32) {
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.uid(), meta.gid(), meta.mode() & 0o7777)
+}
+
 #[test]
 fn other_users_files_keep_their_owner_and_mode_and_unwritable_ones_are_refused() {
     if !docker_available() {
@@ -442,31 +457,22 @@ fn other_users_files_keep_their_owner_and_mode_and_unwritable_ones_are_refused()
         eprintln!("skipping: running kindling as another user needs root");
         return;
     }
-    const NOBODY: u32 = 65534;
-    let docker_gid = std::fs::metadata("/var/run/docker.sock")
-        .expect("the Docker socket")
-        .gid();
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY)).unwrap();
     // A cluster name no cluster has: delete only rewrites the kubeconfig.
     let name = unique_name("kcfg-user");
     let as_nobody = |kubeconfig: &Path| {
-        run(Command::new("setpriv")
-            .args([
-                &format!("--reuid={NOBODY}"),
-                &format!("--regid={NOBODY}"),
-                &format!("--groups={docker_gid}"),
-                env!("CARGO_BIN_EXE_kindling"),
+        run(&mut kindling_as_nobody(
+            dir.path(),
+            &[
                 "delete",
                 "cluster",
                 "--name",
                 &name,
                 "--kubeconfig",
-            ])
-            .arg(kubeconfig)
-            .env("HOME", dir.path())
-            .env_remove("KUBECONFIG")
-            .env_remove("KIND_CLUSTER_NAME"))
+                kubeconfig.to_str().unwrap(),
+            ],
+        ))
     };
     let original = kubeconfig_with_entry(&name);
     let file = |what: &str, uid: u32, mode: u32| {
@@ -475,10 +481,6 @@ fn other_users_files_keep_their_owner_and_mode_and_unwritable_ones_are_refused()
         std::os::unix::fs::chown(&path, Some(uid), Some(uid)).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         path
-    };
-    let owner_and_mode = |path: &Path| {
-        let meta = std::fs::metadata(path).unwrap();
-        (meta.uid(), meta.gid(), meta.mode() & 0o7777)
     };
 
     // Refused: the user's own read-only file, and root's file the user may not write (though
@@ -516,4 +518,119 @@ fn other_users_files_keep_their_owner_and_mode_and_unwritable_ones_are_refused()
         names_in(dir.path()),
         ["mine", "read-only", "roots", "shared"]
     );
+}
+
+#[test]
+fn another_users_uncreatable_directory_fails_early_and_a_link_into_a_locked_directory_works() {
+    if !docker_available() {
+        return;
+    }
+    if !is_root() {
+        eprintln!("skipping: running kindling as another user needs root");
+        return;
+    }
+    let image = standin_image();
+    let dir = tempfile::tempdir().unwrap();
+    // Root's directories, which the user may search but not write (like /etc/kubernetes).
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let roots = dir.path().join("roots");
+    std::fs::create_dir(&roots).unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".kube")).unwrap();
+    for d in [&home, &home.join(".kube")] {
+        std::os::unix::fs::chown(d, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    let name = unique_name("kcfg-dirs");
+    let _guard = TestCluster {
+        name: name.clone(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let create_as_nobody = |kubeconfig: &Path| {
+        run(&mut kindling_as_nobody(
+            &home,
+            &[
+                "create",
+                "cluster",
+                "--name",
+                &name,
+                "--image",
+                &image,
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+            ],
+        ))
+    };
+    let assert_nothing_made = |out: &crate::common::Run| {
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            !out.stderr.contains("Ensuring node image") && !out.stderr.contains("Preparing nodes"),
+            "found before any step starts: {}",
+            out.stderr
+        );
+        assert!(
+            crate::common::containers_of(&name).is_empty(),
+            "no container was made"
+        );
+    };
+
+    // The kubeconfig's directory is missing and the user may not create it: found before any
+    // container is made, not at the end.
+    let missing = roots.join("new");
+    let out = create_as_nobody(&missing.join("config"));
+    assert_nothing_made(&out);
+    assert!(
+        out.stderr
+            .contains(&format!("failed to create directory {}", missing.display()))
+            && out.stderr.contains("Permission denied"),
+        "{}",
+        out.stderr
+    );
+    assert!(!missing.exists());
+
+    // `~/.kube/config -> <root's dir>/admin.conf`, a file the user may write in a directory the
+    // user may not: as with kubectl, the link's lock guards the write, done in place.
+    let admin = roots.join("admin.conf");
+    std::fs::write(&admin, kubeconfig_with_entry(&name)).unwrap();
+    std::os::unix::fs::chown(&admin, Some(NOBODY), Some(NOBODY)).unwrap();
+    std::fs::set_permissions(&admin, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = home.join(".kube/config");
+    std::os::unix::fs::symlink(&admin, &link).unwrap();
+    let before = (
+        owner_and_mode(&admin),
+        std::fs::metadata(&admin).unwrap().ino(),
+    );
+
+    // The check before a create takes the link's lock: here one a killed kindling left.
+    let link_lock = home.join(".kube/config.lock");
+    std::fs::write(&link_lock, stale_lock_text()).unwrap();
+    std::os::unix::fs::chown(&link_lock, Some(NOBODY), Some(NOBODY)).unwrap();
+    let out = create_as_nobody(&link);
+    assert_nothing_made(&out);
+    assert!(
+        out.stderr.contains(&format!(
+            "the kubeconfig lock {} was left by process",
+            link_lock.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_file(&link_lock).unwrap();
+
+    let out = run(&mut kindling_as_nobody(
+        &home,
+        &["delete", "cluster", "--name", &name],
+    ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(&admin).unwrap();
+    assert!(!text.contains(&name) && text.contains("other"), "{text}");
+    assert_eq!(
+        (
+            owner_and_mode(&admin),
+            std::fs::metadata(&admin).unwrap().ino()
+        ),
+        before,
+        "rewritten in place"
+    );
+    assert_eq!(names_in(&roots), ["admin.conf"]);
+    assert_eq!(names_in(&home.join(".kube")), ["config"]);
 }

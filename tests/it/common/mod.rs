@@ -369,3 +369,11 @@ impl TestCluster {
         ))
     }
 }
+
+/// A pid that no process has any more.
+pub fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().expect("spawn true");
+    let pid = child.id();
+    child.wait().expect("wait for true");
+    pid
+}
