@@ -48,3 +48,118 @@ impl Reporter for Silent {
     fn debug(&self, _level: u8, _message: &str) {}
     fn pull(&self, _progress: &PullProgress) {}
 }
+
+/// What replaces a secret in output.
+pub const REDACTED: &str = "<redacted>";
+
+/// `text` with every secret kindling handles replaced by [`REDACTED`]: kubeadm bootstrap
+/// tokens (`[a-z0-9]{6}.[a-z0-9]{16}`, in kubeadm configs and kubeadm's own output) and PEM
+/// private-key blocks. Every line shown to the user passes through it, at any verbosity.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    let without_keys = redact_private_keys(text);
+    match redact_tokens(&without_keys) {
+        Some(clean) => std::borrow::Cow::Owned(clean),
+        None => without_keys,
+    }
+}
+
+fn redact_private_keys(text: &str) -> std::borrow::Cow<'_, str> {
+    const BEGIN: &str = "-----BEGIN ";
+    const KEY_END: &str = "PRIVATE KEY-----";
+    let mut out = String::new();
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(BEGIN) {
+        let header_end = rest[at..].find('\n').map_or(rest.len(), |i| at + i);
+        if !rest[at..header_end].contains(KEY_END) {
+            out.push_str(&rest[..header_end]);
+            rest = &rest[header_end..];
+            continue;
+        }
+        out.push_str(&rest[..at]);
+        out.push_str(REDACTED);
+        changed = true;
+        // Up to the matching END line, or everything when it is cut off.
+        rest = match rest[header_end..].find("-----END ") {
+            Some(end) => {
+                let end = header_end + end;
+                let close = rest[end..]
+                    .find(KEY_END)
+                    .map_or(rest.len(), |i| end + i + KEY_END.len());
+                &rest[close..]
+            }
+            None => "",
+        };
+    }
+    if !changed {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Replaces bootstrap tokens; `None` when there is none.
+fn redact_tokens(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let token_char = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 23 <= bytes.len() {
+        let candidate = &bytes[i..i + 23];
+        let is_token = (i == 0 || !word_char(bytes[i - 1]))
+            && candidate[..6].iter().all(|&b| token_char(b))
+            && candidate[6] == b'.'
+            && candidate[7..].iter().all(|&b| token_char(b))
+            && bytes.get(i + 23).is_none_or(|&b| !word_char(b));
+        if is_token {
+            let o = out.get_or_insert_with(String::new);
+            o.push_str(&text[copied..i]);
+            o.push_str(REDACTED);
+            i += 23;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.map(|mut o| {
+        o.push_str(&text[copied..]);
+        o
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_tokens_and_private_keys() {
+        let config = "bootstrapTokens:\n- token: abcdef.0123456789abcdef\n  ttl: 24h0m0s\n";
+        assert_eq!(
+            redact(config),
+            "bootstrapTokens:\n- token: <redacted>\n  ttl: 24h0m0s\n"
+        );
+        assert_eq!(
+            redact("[bootstrap-token] Using token: k7d2x1.q0w9e8r7t6y5u4i3 now"),
+            "[bootstrap-token] Using token: <redacted> now"
+        );
+        let key =
+            "before\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\nafter";
+        assert_eq!(redact(key), "before\n<redacted>\nafter");
+        let cut = "x -----BEGIN PRIVATE KEY-----\nMIIE";
+        assert_eq!(redact(cut), "x <redacted>");
+        // Not secrets: certificates, longer words, upper case, host names.
+        for kept in [
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+            "xabcdef.0123456789abcdef",
+            "abcdef.0123456789abcdefg",
+            "ABCDEF.0123456789ABCDEF",
+            "kind-control-plane.kind",
+            "",
+        ] {
+            assert_eq!(redact(kept), kept);
+        }
+        assert!(matches!(redact("nothing"), std::borrow::Cow::Borrowed(_)));
+    }
+}

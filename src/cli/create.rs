@@ -159,6 +159,7 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
         docker_config_proxies: docker_config_proxies(),
         network_override: network_override(),
         registry: registry_options(&args)?,
+        cache_dir: cache_dir(),
     };
     let engine = ctx.engine().await?;
     let cancel = CancellationToken::new();
@@ -378,6 +379,19 @@ fn network_override() -> Option<String> {
     std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK")
         .ok()
         .filter(|v| !v.is_empty())
+}
+
+/// kindling's cache directory: `$XDG_CACHE_HOME/kindling`, else `$HOME/.cache/kindling`.
+fn cache_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute());
+    let base = xdg.or_else(|| {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(".cache"))
+    })?;
+    Some(base.join("kindling"))
 }
 
 /// The host variables nodes may inherit (proxies, containerd snapshotter).

@@ -106,6 +106,9 @@ impl Output {
     }
 
     fn line_always(&self, text: &str) {
+        // Everything on stderr, at any verbosity, passes here: no secret gets through.
+        let redacted = crate::report::redact(text);
+        let text = redacted.as_ref();
         match &self.multi {
             Some(multi) => {
                 if multi.println(text).is_err() {

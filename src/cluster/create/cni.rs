@@ -17,21 +17,13 @@ pub(super) fn argv(parts: &[&str]) -> Vec<String> {
 
 /// Applies `/kind/manifests/default-cni.yaml`, templated and patched as kind does.
 pub(super) async fn run(ctx: &Ctx, _nodes: &[Node], kube: &Kube) -> anyhow::Result<()> {
-    let manifest = ctx
-        .engine
-        .exec_ok(
-            &kube.bootstrap,
-            &argv(&["cat", "/kind/manifests/default-cni.yaml"]),
-            None,
-        )
-        .await
-        .context("failed to read CNI manifest")?;
-    let rendered = manifests::render_cni(
-        &manifest.stdout_text(),
-        &ctx.config.networking.pod_subnet,
-        &kube.endpoint,
-    )
-    .context("failed to read CNI manifest")?;
+    // Read from the node image while the nodes booted (config.rs).
+    let Some(manifest) = &kube.cni_manifest else {
+        return Ok(());
+    };
+    let rendered =
+        manifests::render_cni(manifest, &ctx.config.networking.pod_subnet, &kube.endpoint)
+            .context("failed to read CNI manifest")?;
     ctx.engine
         .exec_ok(
             &kube.bootstrap,

@@ -1,5 +1,7 @@
-//! "Writing configuration": each node's kubeadm config at `/kind/kubeadm.conf`, the PKI and
-//! kubeconfig files on control planes (nothing on workers), and containerd patches.
+//! "Writing configuration": each node's kubeadm config at `/kind/kubeadm.conf` and the PKI and
+//! kubeconfig files on control planes (nothing on workers), one archive per node; and
+//! containerd patches, written before a node starts. Everything here goes through the archive
+//! API, never a process in the node, so it runs while the nodes boot.
 
 use super::{Ctx, Node};
 use crate::cluster::kubeadm::{self, KubeadmCommand, RenderInput};
@@ -9,7 +11,6 @@ use crate::docker::FileToWrite;
 use crate::k8s_version::KubeVersion;
 use crate::pki::{ClusterPki, ControlPlaneRole};
 use anyhow::Context as _;
-use bytes::Bytes;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,10 @@ pub(crate) struct Kube {
     pub bootstrap: String,
     /// The in-network API endpoint (`<node>:6443`) nodes use.
     pub endpoint: String,
+    /// The node image's CNI manifest (`None` when the default CNI is disabled).
+    pub cni_manifest: Option<String>,
+    /// The node image's StorageClass manifest (`None` when the image has none).
+    pub storage_manifest: Option<String>,
 }
 
 impl Kube {
@@ -63,21 +68,35 @@ pub(super) async fn write(
         bootstrap.clone()
     };
     let endpoint = format!("{endpoint_node}:{API_SERVER_INTERNAL_PORT}");
-    let versions: HashMap<String, KubeVersion> =
-        try_join_all(internal.iter().map(|node| async move {
-            anyhow::Ok((node.name.clone(), read_version(ctx, &node.name).await?))
-        }))
-        .await?
-        .into_iter()
-        .collect();
-
-    // Every control plane's certificates follow the bootstrap node's ClusterConfiguration:
-    // kubeadm init uploads it and kubeadm join checks joiners against it. It may also ask for
-    // another key algorithm or CA lifetime than the CAs made before the nodes existed.
+    let read_versions = try_join_all(internal.iter().map(|node| async move {
+        anyhow::Ok((node.name.clone(), read_version(ctx, node).await?))
+    }));
     let bootstrap_node = internal
         .iter()
         .find(|n| n.name == bootstrap)
         .context("the bootstrap control plane is not among the nodes")?;
+    let (versions, cni_manifest, storage_manifest) = tokio::try_join!(
+        read_versions,
+        async {
+            if ctx.config.networking.disable_default_cni {
+                return Ok(None);
+            }
+            read_text(ctx, bootstrap_node, CNI_MANIFEST)
+                .await?
+                .with_context(|| {
+                    format!(
+                        "failed to read CNI manifest: node \"{bootstrap}\" has no {CNI_MANIFEST}"
+                    )
+                })
+                .map(Some)
+        },
+        read_text(ctx, bootstrap_node, STORAGE_MANIFEST),
+    )?;
+    let versions: HashMap<String, KubeVersion> = versions.into_iter().collect();
+
+    // Every control plane's certificates follow the bootstrap node's ClusterConfiguration:
+    // kubeadm init uploads it and kubeadm join checks joiners against it. It may also ask for
+    // another key algorithm or CA lifetime than the CAs made before the nodes existed.
     let bootstrap_rendered = render_node(ctx, bootstrap_node, &versions, pki, &endpoint)?;
     let cluster_certs =
         kubeadm::cluster_cert_config(&bootstrap_rendered, &bootstrap, &versions[&bootstrap])?;
@@ -111,21 +130,12 @@ pub(super) async fn write(
         )
     }))
     .await?;
-    let config = &ctx.config;
-    if !config.containerd_config_patches.is_empty()
-        || !config.containerd_config_patches_json6902.is_empty()
-    {
-        try_join_all(
-            internal
-                .iter()
-                .map(|node| patch_containerd(ctx, &node.name)),
-        )
-        .await?;
-    }
     Ok(Kube {
         versions,
         bootstrap,
         endpoint,
+        cni_manifest,
+        storage_manifest,
     })
 }
 
@@ -174,6 +184,7 @@ async fn write_node(
     cluster_certs: &kubeadm::ClusterCertConfig,
 ) -> anyhow::Result<()> {
     let rendered = render_node(ctx, node, versions, pki, endpoint)?;
+    // The config holds the bootstrap token: the reporter redacts it (report::redact).
     ctx.reporter
         .debug(2, &format!("kubeadm config for {}:\n{rendered}", node.name));
     let mut files = vec![FileToWrite {
@@ -212,47 +223,88 @@ async fn write_node(
             mode: f.mode,
         }));
     }
-    ctx.engine.write_files(&node.name, &files).await?;
+    ctx.engine.write_files_with_tar(&node.name, &files).await?;
     Ok(())
 }
 
 /// The node image's Kubernetes version (`/kind/version`, exactly one line).
-pub(super) async fn read_version(ctx: &Ctx, node: &str) -> anyhow::Result<KubeVersion> {
-    let out = ctx
-        .engine
-        .exec_ok(
-            node,
-            &["cat".to_string(), "/kind/version".to_string()],
-            None,
+pub(super) async fn read_version(ctx: &Ctx, node: &Node) -> anyhow::Result<KubeVersion> {
+    let text = read_text(ctx, node, VERSION_FILE).await?.with_context(|| {
+        format!(
+            "failed to get kubernetes version from node \"{}\": {VERSION_FILE} is missing",
+            node.name
         )
-        .await
-        .with_context(|| format!("failed to get kubernetes version from node \"{node}\""))?;
-    let text = out.stdout_text();
+    })?;
+    let node = &node.name;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     match lines.as_slice() {
         [one] => Ok(KubeVersion::parse(one)
-            .with_context(|| format!("node \"{node}\" has an invalid /kind/version"))?),
+            .with_context(|| format!("node \"{node}\" has an invalid {VERSION_FILE}"))?),
         _ => anyhow::bail!(
-            "node \"{node}\": /kind/version should hold exactly one line, found {}",
+            "node \"{node}\": {VERSION_FILE} should hold exactly one line, found {}",
             lines.len()
         ),
     }
 }
 
-async fn patch_containerd(ctx: &Ctx, node: &str) -> anyhow::Result<()> {
+const VERSION_FILE: &str = "/kind/version";
+const CNI_MANIFEST: &str = "/kind/manifests/default-cni.yaml";
+const STORAGE_MANIFEST: &str = "/kind/manifests/default-storage.yaml";
+/// The most read from one file of a node image (manifests are tens of kilobytes).
+const NODE_FILE_LIMIT: u64 = 4 << 20;
+
+/// A text file of the node (`None` when missing), once commands may run in it.
+async fn read_text(ctx: &Ctx, node: &Node, path: &str) -> anyhow::Result<Option<String>> {
+    node.usable().await?;
+    let argv = vec!["cat".to_string(), path.to_string()];
+    let out = ctx
+        .engine
+        .exec(&node.name, &argv, None)
+        .await
+        .with_context(|| format!("failed to read {path} from node \"{}\"", node.name))?;
+    if out.exit_code != 0 {
+        let why = String::from_utf8_lossy(&out.stderr);
+        if why.contains("No such file or directory") {
+            return Ok(None);
+        }
+        anyhow::bail!(
+            "failed to read {path} from node \"{}\": {}",
+            node.name,
+            why.trim()
+        );
+    }
+    if out.stdout.len() as u64 > NODE_FILE_LIMIT {
+        anyhow::bail!(
+            "{path} on node \"{}\" is larger than {}",
+            node.name,
+            crate::input::format_bytes(NODE_FILE_LIMIT)
+        );
+    }
+    Ok(Some(out.stdout_text()))
+}
+
+/// Applies the config's containerd patches to a created node before it starts (so containerd
+/// reads the patched file when systemd first starts it). A no-op without patches.
+pub(super) async fn patch_containerd(ctx: &Ctx, node: &str) -> anyhow::Result<()> {
+    let config = &ctx.config;
+    if config.containerd_config_patches.is_empty()
+        && config.containerd_config_patches_json6902.is_empty()
+    {
+        return Ok(());
+    }
+    // Not started yet: the archive API is safe (see Engine::write_files_with_tar).
     let current = ctx
         .engine
-        .exec_ok(
-            node,
-            &["cat".to_string(), CONTAINERD_CONFIG.to_string()],
-            None,
-        )
-        .await
-        .with_context(|| format!("failed to read {CONTAINERD_CONFIG} on node \"{node}\""))?;
+        .read_file(node, CONTAINERD_CONFIG, NODE_FILE_LIMIT)
+        .await?
+        .with_context(|| {
+            format!("failed to read {CONTAINERD_CONFIG} on node \"{node}\": it is missing")
+        })?;
+    let current = String::from_utf8_lossy(&current);
     let patched = containerd::patch_config(
-        &current.stdout_text(),
-        &ctx.config.containerd_config_patches,
-        &ctx.config.containerd_config_patches_json6902,
+        &current,
+        &config.containerd_config_patches,
+        &config.containerd_config_patches_json6902,
     )
     .with_context(|| format!("failed to patch {CONTAINERD_CONFIG} on node \"{node}\""))?;
     let file = FileToWrite {
@@ -261,14 +313,5 @@ async fn patch_containerd(ctx: &Ctx, node: &str) -> anyhow::Result<()> {
         mode: 0o644,
     };
     ctx.engine.write_files(node, &[file]).await?;
-    let restart = "! pgrep --exact containerd || systemctl restart containerd";
-    ctx.engine
-        .exec_ok(
-            node,
-            &["bash".to_string(), "-c".to_string(), restart.to_string()],
-            None::<Bytes>,
-        )
-        .await
-        .with_context(|| format!("failed to restart containerd on node \"{node}\""))?;
     Ok(())
 }

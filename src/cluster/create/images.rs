@@ -5,6 +5,7 @@ use super::{Ctx, plan::Plan};
 use crate::config::Cluster;
 use crate::docker::{DockerError, Engine, ImageRef};
 use crate::report::Reporter;
+use crate::util::AbortOnDrop;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,23 +89,4 @@ async fn pull_once(
         reporter.pull(&event?);
     }
     Ok(())
-}
-
-/// A spawned task that is aborted when dropped (the create was cancelled or failed).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> AbortOnDrop<anyhow::Result<T>> {
-    async fn join(mut self) -> anyhow::Result<T> {
-        match (&mut self.0).await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(anyhow::anyhow!("image task stopped: {e}")),
-        }
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }

@@ -9,6 +9,9 @@ use anyhow::Context as _;
 /// Runs `kubeadm init` and, for single-node clusters, the untaint commands.
 pub(super) async fn run(ctx: &Ctx, nodes: &[Node], kube: &Kube) -> anyhow::Result<()> {
     let version = kube.bootstrap_version();
+    if let Some(node) = nodes.iter().find(|n| n.name == kube.bootstrap) {
+        node.ready().await?;
+    }
     let out = ctx
         .engine
         .exec_ok(&kube.bootstrap, &kubeadm::init_command(version), None)

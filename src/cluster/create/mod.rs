@@ -1,8 +1,10 @@
 //! `create cluster`: an ordered list of steps (one file each), run under a cancellation token,
 //! with rollback of everything this run made on any failure, SIGINT or SIGTERM.
 //!
-//! Order: images ∥ network ∥ CA generation → nodes → load balancer → configuration → init →
-//! (CNI → StorageClass) ∥ (control-plane joins → worker joins) → wait → kubeconfig.
+//! Order: images ∥ network ∥ CA generation → nodes created and started → load balancer →
+//! configuration (written while the nodes boot) → init as soon as the bootstrap node is ready →
+//! (CNI → StorageClass) ∥ (control-plane joins → worker joins, each as soon as its node is
+//! ready) → wait → kubeconfig. A node failing to boot stops the create at any point.
 
 mod cni;
 mod config;
@@ -16,6 +18,7 @@ mod network;
 mod nodes;
 mod pki;
 pub mod plan;
+mod privileges;
 mod registry;
 mod storage;
 mod wait;
@@ -27,6 +30,7 @@ use crate::kubeconfig::KubeconfigPaths;
 use crate::pki::KeyAlgorithm;
 use crate::report::Reporter;
 use futures_util::FutureExt as _;
+use futures_util::future::try_join_all;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -70,6 +74,9 @@ pub struct CreateRequest {
     pub network_override: Option<String>,
     /// Local registry and pull-through caches to set up (`--registry`, `--registry-mirror`).
     pub registry: crate::registry::Options,
+    /// kindling's cache directory (`$XDG_CACHE_HOME/kindling`), where what the engine allows
+    /// is remembered; `None` disables remembering.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl CreateRequest {
@@ -205,6 +212,27 @@ pub(crate) struct Node {
     pub image: String,
     pub ipv4: String,
     pub ipv6: String,
+    /// Its boot, to wait for before running anything in it (`None` for the load balancer).
+    pub boot: Option<nodes::Boot>,
+}
+
+impl Node {
+    /// Waits until the node can run kubeadm (systemd has started containerd).
+    pub async fn ready(&self) -> anyhow::Result<()> {
+        self.reached(nodes::Stage::Ready).await
+    }
+
+    /// Waits until commands may run in the node (systemd is PID 1).
+    pub async fn usable(&self) -> anyhow::Result<()> {
+        self.reached(nodes::Stage::Systemd).await
+    }
+
+    async fn reached(&self, stage: nodes::Stage) -> anyhow::Result<()> {
+        match &self.boot {
+            Some(boot) => boot.reached(stage).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// Creates a cluster; on failure or cancellation removes what it made (unless `retain`).
@@ -322,6 +350,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     // Local registry and caches: conflicts fail here, before any other step starts (making
     // them then overlaps the next steps).
     let registries = registry::prepare(ctx).await?;
+    let privileges = privileges::Privileges::load(ctx);
     // Images, the network and the CAs do not depend on each other.
     let (pki, (), ()) = tokio::try_join!(
         pki::generate(ctx),
@@ -343,7 +372,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     let nodes = ctx
         .step(
             &format!("Preparing nodes {boxes}"),
-            nodes::create_all(ctx, planned),
+            nodes::create_all(ctx, planned, &privileges),
         )
         .await?;
     let registries = registry::connect(ctx, registries, &nodes).await?;
@@ -361,36 +390,14 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     let kube = ctx
         .step("Writing configuration 📜", config::write(ctx, &nodes, &pki))
         .await?;
-    ctx.step("Starting control-plane 🕹️", init::run(ctx, &nodes, &kube))
-        .await?;
-
-    // Joins need only the API server and the bootstrap token, both there once init returns,
-    // so they run alongside the CNI and StorageClass installation.
-    let addons = async {
-        if !config.networking.disable_default_cni {
-            ctx.step("Installing CNI 🔌", cni::run(ctx, &nodes, &kube))
-                .await?;
-        }
-        ctx.step(
-            "Installing StorageClass 💾",
-            storage::run(ctx, &nodes, &kube),
-        )
-        .await?;
-        registry::document(ctx, &registries, &kube).await
+    // From here on each step waits for the node it uses; a node that fails to boot meanwhile
+    // fails the create at once, whatever step is running.
+    let booted = async {
+        try_join_all(nodes.iter().map(Node::ready)).await?;
+        anyhow::Ok(())
     };
-    let (phase_tx, phase_rx) = tokio::sync::watch::channel(join::Phase::Idle);
-    let joins = join::run_all(ctx, &nodes, &kube, phase_tx);
-    tokio::pin!(addons, joins);
-    let mut joined = None;
-    let addons_done = loop {
-        tokio::select! {
-            result = &mut addons => break result,
-            result = &mut joins, if joined.is_none() => joined = Some(result),
-        }
-    };
-    // An add-on failure wins; otherwise the joins' lines follow the add-ons', as in kind.
-    addons_done?;
-    join::show(ctx, joined, joins, phase_rx).await?;
+    let bootstrapped = bootstrap(ctx, &config, &nodes, &kube, &registries);
+    tokio::try_join!(bootstrapped, booted)?;
 
     let ready = if ctx.request.wait > Duration::ZERO {
         Some(wait::run(ctx, &nodes, &kube).await?)
@@ -420,6 +427,44 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         registry,
         mirrors,
     })
+}
+
+/// `kubeadm init`, then the add-ons alongside the joins, each node used as soon as it is ready.
+async fn bootstrap(
+    ctx: &Arc<Ctx>,
+    config: &Cluster,
+    nodes: &[Node],
+    kube: &config::Kube,
+    registries: &crate::registry::manage::Plan,
+) -> anyhow::Result<()> {
+    ctx.step("Starting control-plane 🕹️", init::run(ctx, nodes, kube))
+        .await?;
+
+    // Joins need only the API server and the bootstrap token, both there once init returns,
+    // so they run alongside the CNI and StorageClass installation.
+    let addons = async {
+        if !config.networking.disable_default_cni {
+            ctx.step("Installing CNI 🔌", cni::run(ctx, nodes, kube))
+                .await?;
+        }
+        ctx.step("Installing StorageClass 💾", storage::run(ctx, nodes, kube))
+            .await?;
+        registry::document(ctx, registries, kube).await
+    };
+    let (phase_tx, phase_rx) = tokio::sync::watch::channel(join::Phase::Idle);
+    let joins = join::run_all(ctx, nodes, kube, phase_tx);
+    tokio::pin!(addons, joins);
+    let mut joined = None;
+    let addons_done = loop {
+        tokio::select! {
+            result = &mut addons => break result,
+            result = &mut joins, if joined.is_none() => joined = Some(result),
+        }
+    };
+    // An add-on failure wins; otherwise the joins' lines follow the add-ons', as in kind.
+    addons_done?;
+    join::show(ctx, joined, joins, phase_rx).await?;
+    Ok(())
 }
 
 /// Engine facts, proxies and the working directory, needed for the final container plan.

@@ -1,36 +1,32 @@
-//! "Preparing nodes": free host ports chosen, containers created and started concurrently
-//! (falling back from `--privileged` to an explicit capability set on engines that refuse it),
-//! each node then waited for until systemd reaches its multi-user target.
+//! "Preparing nodes": free host ports chosen, containers created and started concurrently with
+//! the security the engine allows (privileges.rs). Nodes are not waited for here: each one's
+//! boot is followed in the background ([`Boot`]) and every later step waits for exactly the
+//! node it is about to use, so configuration is written while the nodes boot.
 
-use super::plan::{CREATE_ID_LABEL, Plan, PlannedContainer};
+use super::plan::{Plan, PlannedContainer};
+use super::privileges::{Privileges, refuses_privileged};
 use super::{Ctx, Node};
-use crate::cluster::HELPER_LABEL;
 use crate::config::NodeRole;
-use crate::docker::{ContainerSpec, DockerError, Security};
+use crate::docker::{ContainerSpec, DockerError, Engine, Security};
+use crate::util::AbortOnDrop;
 use anyhow::Context as _;
 use futures_util::StreamExt;
 use futures_util::future::try_join_all;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
-/// How long a node may take to boot to systemd's multi-user target.
+/// How long a node may take to boot to the point kubeadm can use it.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
 /// How many log lines a boot failure shows.
 const LOG_TAIL: usize = 25;
 
-/// Shared across the nodes of one create: whether the engine refused `--privileged`, and the
-/// capability set found for it (probed once).
-#[derive(Default)]
-struct PrivilegeFallback {
-    refused: AtomicBool,
-    warned: AtomicBool,
-    restricted: OnceCell<Security>,
-}
-
-/// Creates every planned container and returns them with their addresses.
-pub(super) async fn create_all(ctx: &Arc<Ctx>, mut plan: Plan) -> anyhow::Result<Vec<Node>> {
+/// Creates and starts every planned container and returns them with their addresses.
+pub(super) async fn create_all(
+    ctx: &Arc<Ctx>,
+    mut plan: Plan,
+    privileges: &Privileges,
+) -> anyhow::Result<Vec<Node>> {
     // Hold the probe listeners until the specs are final so two mappings never get one port.
     let mut listeners = Vec::new();
     for container in &mut plan.containers {
@@ -49,59 +45,50 @@ pub(super) async fn create_all(ctx: &Arc<Ctx>, mut plan: Plan) -> anyhow::Result
         }
     }
     drop(listeners);
-    let fallback = Arc::new(PrivilegeFallback::default());
-    let nodes = try_join_all(
+    try_join_all(
         plan.containers
             .into_iter()
-            .map(|c| create_one(ctx, c, fallback.clone())),
+            .map(|c| create_one(ctx, c, privileges)),
     )
-    .await?;
-    Ok(nodes)
+    .await
 }
 
 async fn create_one(
     ctx: &Arc<Ctx>,
     planned: PlannedContainer,
-    fallback: Arc<PrivilegeFallback>,
+    privileges: &Privileges,
 ) -> anyhow::Result<Node> {
     let mut spec = planned.spec;
-    if spec.security == Security::Privileged && fallback.refused.load(Ordering::SeqCst) {
-        spec.security = restricted_security(ctx, &spec, &fallback).await?;
+    let internal = planned.node.role != NodeRole::ExternalLoadBalancer;
+    let wants_privileged = spec.security == Security::Privileged;
+    let mut remembered = false;
+    if wants_privileged {
+        let choice = privileges.choose(ctx, &spec.image).await?;
+        spec.security = choice.security;
+        remembered = choice.remembered;
     }
-    match create_and_start(ctx, &spec).await {
-        Ok(()) => {}
-        Err(e) if spec.security == Security::Privileged && refuses_privileged(&e) => {
-            fallback.refused.store(true, Ordering::SeqCst);
-            tracked(ctx, {
-                let engine = ctx.engine.clone();
-                let name = spec.name.clone();
-                async move { engine.remove_container(&name).await }
-            })
-            .await?;
-            spec.security = restricted_security(ctx, &spec, &fallback).await?;
-            if let Security::Restricted { capabilities, .. } = &spec.security
-                && !fallback.warned.swap(true, Ordering::SeqCst)
-            {
-                {
-                    ctx.reporter.warn(&format!(
-                        "the Docker engine refused --privileged ({}); creating nodes with the {} capabilities it allows instead",
-                        privileged_refusal(&e.message()),
-                        capabilities.len()
-                    ));
-                }
-            }
-            create_and_start(ctx, &spec).await?;
-        }
-        Err(e) => return Err(e.into()),
+    let mut launched = launch(ctx, &spec, internal).await;
+    if remembered && let Err(e) = &launched {
+        // The engine changed since the set was remembered: start over as on a new engine.
+        privileges.forget(ctx, &format!("{e:#}"));
+        remove(ctx, &spec.name).await?;
+        spec.security = privileges.choose(ctx, &spec.image).await?.security;
+        launched = launch(ctx, &spec, internal).await;
     }
-    if planned.node.role != NodeRole::ExternalLoadBalancer {
-        wait_for_boot(ctx, &spec.name).await?;
-    }
-    let details = ctx.engine.inspect_container(&spec.name).await?;
-    if ctx.config.has_ipv6()
-        && details.ipv6.is_empty()
-        && planned.node.role != NodeRole::ExternalLoadBalancer
+    if let Err(e) = &launched
+        && spec.security == Security::Privileged
+        && let Some(refusal) = e
+            .downcast_ref::<DockerError>()
+            .filter(|d| refuses_privileged(d))
     {
+        let why = refusal.message();
+        remove(ctx, &spec.name).await?;
+        spec.security = privileges.refused(ctx, &spec.image, &why).await?;
+        launched = launch(ctx, &spec, internal).await;
+    }
+    launched?;
+    let details = ctx.engine.inspect_container(&spec.name).await?;
+    if ctx.config.has_ipv6() && details.ipv6.is_empty() && internal {
         anyhow::bail!(
             "failed to get IPv6 address for node {}; is docker configured to use IPv6 correctly?",
             spec.name
@@ -114,11 +101,100 @@ async fn create_one(
         image: spec.image.clone(),
         ipv4: details.ipv4,
         ipv6: details.ipv6,
+        boot: internal.then(|| Boot::follow(ctx.engine.clone(), spec.name.clone())),
     })
 }
 
+/// Creates the container, writes what must be in place before it boots, and starts it.
+async fn launch(ctx: &Ctx, spec: &ContainerSpec, internal: bool) -> anyhow::Result<()> {
+    let engine = ctx.engine.clone();
+    let created = spec.clone();
+    tracked(ctx, async move {
+        engine.create_container(&created).await.map(|_| ())
+    })
+    .await?;
+    if internal {
+        // Before systemd starts containerd, so the patched config needs no restart.
+        super::config::patch_containerd(ctx, &spec.name).await?;
+    }
+    let engine = ctx.engine.clone();
+    let name = spec.name.clone();
+    tracked(ctx, async move { engine.start_container(&name).await }).await?;
+    Ok(())
+}
+
+async fn remove(ctx: &Ctx, name: &str) -> Result<(), DockerError> {
+    let engine = ctx.engine.clone();
+    let name = name.to_string();
+    tracked(ctx, async move { engine.remove_container(&name).await }).await
+}
+
+/// How far a node has booted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// The entrypoint is still preparing the container (mounts, cgroups).
+    Booting,
+    /// systemd runs as PID 1: the entrypoint is done, commands may run in the node.
+    Systemd,
+    /// systemd has started containerd: kubeadm can run (see [`ready_line`]).
+    Ready,
+    /// It will not get there; the message says why.
+    Failed(String),
+}
+
+/// A node's boot, followed from its log by a background task; any number of waiters.
+#[derive(Clone)]
+pub(crate) struct Boot {
+    stage: tokio::sync::watch::Receiver<Stage>,
+    _follower: Arc<AbortOnDrop<()>>,
+}
+
+impl Boot {
+    /// Starts following `node`'s log, allowing [`BOOT_TIMEOUT`] from now.
+    fn follow(engine: Engine, node: String) -> Boot {
+        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let (tx, rx) = tokio::sync::watch::channel(Stage::Booting);
+        let task = tokio::spawn(async move {
+            if let Err(e) = follow_boot(&engine, &node, deadline, &tx).await {
+                tx.send_replace(Stage::Failed(format!("{e:#}")));
+            }
+        });
+        Boot {
+            stage: rx,
+            _follower: Arc::new(AbortOnDrop(task)),
+        }
+    }
+
+    /// Waits until the node has reached `stage` (`Systemd` or `Ready`).
+    pub async fn reached(&self, stage: Stage) -> anyhow::Result<()> {
+        let mut rx = self.stage.clone();
+        let rank = |s: &Stage| match s {
+            Stage::Booting => 0,
+            Stage::Systemd => 1,
+            Stage::Ready => 2,
+            Stage::Failed(_) => 3,
+        };
+        let wanted = rank(&stage);
+        let reached = rx
+            .wait_for(|s| rank(s) >= wanted)
+            .await
+            .map(|s| s.clone())
+            .map_err(|_| anyhow::anyhow!("the boot of a node stopped being followed"))?;
+        match reached {
+            Stage::Failed(why) => Err(anyhow::Error::msg(why)),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Boot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Boot({:?})", *self.stage.borrow())
+    }
+}
+
 /// Runs one Docker mutation on the tracker so rollback can wait for it.
-async fn tracked<T: Send + 'static>(
+pub(super) async fn tracked<T: Send + 'static>(
     ctx: &Ctx,
     f: impl std::future::Future<Output = Result<T, DockerError>> + Send + 'static,
 ) -> Result<T, DockerError> {
@@ -133,217 +209,45 @@ async fn tracked<T: Send + 'static>(
     }
 }
 
-async fn create_and_start(ctx: &Ctx, spec: &ContainerSpec) -> Result<(), DockerError> {
-    let engine = ctx.engine.clone();
-    let spec = spec.clone();
-    tracked(ctx, async move {
-        engine.create_container(&spec).await?;
-        engine.start_container(&spec.name).await
-    })
-    .await
-}
-
-/// The runtime's answer when it cannot grant every capability `--privileged` asks for.
-fn refuses_privileged(err: &DockerError) -> bool {
-    err.message().contains("apply caps")
-}
-
-async fn restricted_security(
-    ctx: &Ctx,
-    node: &ContainerSpec,
-    fallback: &PrivilegeFallback,
-) -> anyhow::Result<Security> {
-    let security = fallback
-        .restricted
-        .get_or_try_init(|| async {
-            let held = probe_capabilities(ctx, &node.image).await?;
-            let capabilities = known_capabilities(ctx, &node.image, held).await?;
-            anyhow::Ok(Security::Restricted {
-                capabilities,
-                host_cgroups: ctx.info.cgroup_version != "2",
-            })
-        })
-        .await?;
-    Ok(security.clone())
-}
-
-/// Asks the engine which capabilities its runtime holds: a throwaway container in the host PID
-/// namespace reads the bounding set of its parent, the runtime shim that would start the nodes.
-async fn probe_capabilities(ctx: &Ctx, image: &str) -> anyhow::Result<Vec<String>> {
-    let mut spec = ContainerSpec::new(
-        &format!("{}-capability-probe-{}", ctx.name, super::random_id()),
-        image,
-        "none",
-    );
-    spec.tty = false;
-    spec.restart_on_failure = None;
-    spec.pid_host = true;
-    spec.entrypoint = Some(vec![
-        "sh".into(),
-        "-c".into(),
-        "grep CapBnd /proc/$PPID/status".into(),
-    ]);
-    spec.labels
-        .insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
-    spec.labels
-        .insert(HELPER_LABEL.to_string(), ctx.name.clone());
-    let engine = ctx.engine.clone();
-    let (code, log) = tracked(ctx, async move { engine.run_to_completion(&spec).await }).await?;
-    let text = String::from_utf8_lossy(&log);
-    let caps = (code == 0).then(|| parse_cap_bnd(&text)).flatten();
-    caps.ok_or_else(|| {
-        anyhow::anyhow!(
-            "the Docker engine refused --privileged and kindling could not read which capabilities it allows (exit {code}): {}",
-            text.trim()
-        )
-    })
-}
-
-/// Drops the capabilities the engine does not know by name (older engines reject e.g.
-/// `CAP_PERFMON`): creates, without starting, a container asking for them, and removes each
-/// name the engine reports as unknown until it accepts the set.
-async fn known_capabilities(
-    ctx: &Ctx,
-    image: &str,
-    mut caps: Vec<String>,
-) -> anyhow::Result<Vec<String>> {
-    for _ in 0..CAPABILITIES.len() {
-        let mut spec = ContainerSpec::new(
-            &format!("{}-capability-check-{}", ctx.name, super::random_id()),
-            image,
-            "none",
-        );
-        spec.restart_on_failure = None;
-        spec.security = Security::Restricted {
-            capabilities: caps.clone(),
-            host_cgroups: false,
-        };
-        spec.labels
-            .insert(CREATE_ID_LABEL.to_string(), ctx.create_id.clone());
-        spec.labels
-            .insert(HELPER_LABEL.to_string(), ctx.name.clone());
-        let engine = ctx.engine.clone();
-        let created = tracked(ctx, async move {
-            let result = engine.create_container(&spec).await;
-            if result.is_ok() {
-                engine.remove_container(&spec.name).await?;
-            }
-            result
-        })
-        .await;
-        match created {
-            Ok(_) => return Ok(caps),
-            Err(e) => match unknown_capability(&e.message()) {
-                Some(name) if caps.contains(&name) => caps.retain(|c| c != &name),
-                _ => return Err(e.into()),
-            },
-        }
-    }
-    anyhow::bail!("the Docker engine accepted none of the capabilities its runtime holds")
-}
-
-/// The capability named in the engine's `unknown capability: "CAP_X"` answer.
-fn unknown_capability(message: &str) -> Option<String> {
-    let rest = &message[message.find("unknown capability: ")? + "unknown capability: ".len()..];
-    Some(rest.trim().trim_matches('"').split('"').next()?.to_string())
-}
-
-/// The part of the runtime's error that says why `--privileged` failed.
-fn privileged_refusal(message: &str) -> &str {
-    const KNOWN: &str = "unable to apply caps: operation not permitted";
-    if message.contains(KNOWN) {
-        KNOWN
-    } else {
-        message.lines().last().unwrap_or(message).trim()
-    }
-}
-
-/// Linux capability names by bit number.
-const CAPABILITIES: [&str; 41] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-];
-
-/// Parses `CapBnd:\t000001fffeffffff` into `CAP_…` names (unknown high bits ignored).
-fn parse_cap_bnd(status: &str) -> Option<Vec<String>> {
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapBnd:"))?
-        .trim();
-    let mask = u64::from_str_radix(hex, 16).ok()?;
-    let caps: Vec<String> = CAPABILITIES
-        .iter()
-        .enumerate()
-        .filter(|(bit, _)| mask & (1u64 << bit) != 0)
-        .map(|(_, name)| format!("CAP_{name}"))
-        .collect();
-    (!caps.is_empty()).then_some(caps)
-}
-
-/// Follows the node's log until systemd reports the multi-user target.
-async fn wait_for_boot(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
+/// Follows the node's log, publishing each [`Stage`] it reaches, until it is ready.
+async fn follow_boot(
+    engine: &Engine,
+    name: &str,
+    deadline: Instant,
+    stage: &tokio::sync::watch::Sender<Stage>,
+) -> anyhow::Result<()> {
     let mut log = String::new();
     let follow = async {
-        let mut stream = std::pin::pin!(ctx.engine.follow_logs(name));
+        let mut stream = std::pin::pin!(engine.follow_logs(name));
+        // Lines may arrive split across chunks: look at complete lines only.
+        let mut checked = 0;
         while let Some(chunk) = stream.next().await {
             log.push_str(&String::from_utf8_lossy(&chunk?));
-            if booted(&log) {
-                return anyhow::Ok(true);
+            let complete = log.rfind('\n').map_or(0, |i| i + 1);
+            for line in log[checked..complete].lines() {
+                if ready_line(line) {
+                    stage.send_replace(Stage::Ready);
+                    return anyhow::Ok(true);
+                }
+                if systemd_line(line) {
+                    stage.send_replace(Stage::Systemd);
+                }
             }
+            checked = complete;
         }
         anyhow::Ok(false)
     };
-    let outcome = tokio::time::timeout(BOOT_TIMEOUT, follow).await;
+    let outcome = tokio::time::timeout_at(deadline, follow).await;
     let why = match outcome {
         Ok(Ok(true)) => return Ok(()),
         Ok(Err(e)) => return Err(e.context(format!("failed to read the log of node \"{name}\""))),
-        Ok(Ok(false)) => "stopped before systemd reached its multi-user target".to_string(),
+        Ok(Ok(false)) => "stopped before systemd had started containerd".to_string(),
         Err(_) => format!(
-            "did not reach systemd's multi-user target within {}s",
+            "did not start systemd and containerd within {}s",
             BOOT_TIMEOUT.as_secs()
         ),
     };
-    let full = ctx
-        .engine
+    let full = engine
         .container_logs(name)
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -353,10 +257,40 @@ async fn wait_for_boot(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
     anyhow::bail!("node \"{name}\" {why}; last lines of its log:\n{tail}")
 }
 
-/// systemd's line once the node is up (kind waits for the same target).
-fn booted(log: &str) -> bool {
-    log.lines()
-        .any(|l| l.contains("Reached target") && l.contains("Multi-User System"))
+/// systemd's banner as PID 1 (`systemd 252 running in system mode (…)`): the entrypoint has
+/// finished changing mounts and cgroups, so commands may run in the node without racing it.
+fn systemd_line(line: &str) -> bool {
+    line.starts_with("systemd ") && line.contains(" running in system mode")
+}
+
+/// The log line after which a node can run kubeadm: systemd (PID 1, so it can start the
+/// kubelet unit kubeadm asks for) reports containerd started. containerd's unit is
+/// `Type=notify`, so "started" means its socket answers, which is what the kubelet and
+/// kubeadm's CRI calls need. systemd reaching its multi-user target implies the same (targets
+/// are ordered after the units they want) and is the line kind waits for.
+fn ready_line(line: &str) -> bool {
+    let plain = without_escapes(line);
+    plain.contains("] Started containerd")
+        || (plain.contains("] Reached target") && plain.contains("Multi-User System"))
+}
+
+/// `line` without terminal colour sequences (`ESC [ … letter`), which systemd puts between
+/// the words.
+fn without_escapes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Finds a free port by binding to port 0; the returned guard keeps it reserved until dropped.
@@ -389,39 +323,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_restricted_bounding_set() {
-        let caps = parse_cap_bnd("Name:\tcontainerd-shim\nCapBnd:\t000001fffeffffff\n").unwrap();
-        assert_eq!(caps.len(), 40);
-        assert!(!caps.contains(&"CAP_SYS_RESOURCE".to_string()));
-        assert!(caps.contains(&"CAP_SYS_ADMIN".to_string()));
-        assert!(caps.contains(&"CAP_CHECKPOINT_RESTORE".to_string()));
-        assert_eq!(parse_cap_bnd("no such line"), None);
-    }
-
-    #[test]
-    fn engine_answers() {
-        assert_eq!(
-            unknown_capability("invalid CapAdd: unknown capability: \"CAP_PERFMON\"").as_deref(),
-            Some("CAP_PERFMON")
-        );
-        assert_eq!(unknown_capability("something else"), None);
-        assert_eq!(
-            privileged_refusal(
-                "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown"
-            ),
-            "unable to apply caps: operation not permitted"
-        );
-    }
-
-    #[test]
-    fn boot_line_detection() {
-        assert!(booted(
-            "INFO: starting init\n[  OK  ] Reached target Multi-User System.\n"
+    fn ready_line_detection() {
+        // systemd 252 on a terminal, colours included, and older systemd without unit names.
+        assert!(ready_line(
+            "[\x1b[0;32m  OK  \x1b[0m] Started \x1b[0;1;39mcontainerd.service\x1b[0m - containerd container runtime."
         ));
-        assert!(booted(
-            "Reached target multi-user.target - Multi-User System.\n"
+        assert!(ready_line("[  OK  ] Started containerd container runtime."));
+        assert!(ready_line(
+            "[\x1b[0;32m  OK  \x1b[0m] Reached target \x1b[0;1;39mmulti-user.target\x1b[0m - Multi-User System."
         ));
-        assert!(!booted("INFO: detected cgroup v1\n"));
+        assert!(!ready_line(
+            "         Starting \x1b[0;1;39mcontainerd.service\x1b[0m - containerd container runtime..."
+        ));
+        assert!(!ready_line("INFO: detected cgroup v1"));
+        assert!(systemd_line(
+            "systemd 252.39-1~deb12u2 running in system mode (+PAM +AUDIT default-hierarchy=unified)"
+        ));
+        assert!(!systemd_line("INFO: starting init"));
+        assert!(!ready_line(
+            "[  OK  ] Reached target basic.target - Basic System."
+        ));
     }
 
     #[test]

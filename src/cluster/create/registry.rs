@@ -106,7 +106,11 @@ pub(super) async fn connect(ctx: &Ctx, prepared: Prepared, nodes: &[Node]) -> an
             nodes
                 .iter()
                 .filter(|n| n.role != NodeRole::ExternalLoadBalancer)
-                .map(|n| ctx.engine.write_files(&n.name, &files)),
+                .map(|n| async {
+                    n.usable().await?;
+                    ctx.engine.write_files_with_tar(&n.name, &files).await?;
+                    anyhow::Ok(())
+                }),
         )
         .await?;
         Ok(())
