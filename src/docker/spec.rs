@@ -84,12 +84,27 @@ pub struct ContainerSpec {
     pub user: Option<String>,
 }
 
+/// The container's hostname: its name, cut to the 63 characters of a DNS label when longer
+/// (sethostname(2) refuses more than 64, and the runtime fails the start). Names kind can run
+/// are short enough to be kept as they are.
+fn hostname_for(name: &str) -> String {
+    const MAX: usize = 63;
+    if name.len() <= MAX {
+        return name.to_string();
+    }
+    let mut end = MAX;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].trim_end_matches(['-', '.']).to_string()
+}
+
 impl ContainerSpec {
     /// A spec with kind's common settings and nothing else.
     pub fn new(name: &str, image: &str, network: &str) -> Self {
         ContainerSpec {
             name: name.to_string(),
-            hostname: name.to_string(),
+            hostname: hostname_for(name),
             image: image.to_string(),
             labels: BTreeMap::new(),
             env: Vec::new(),
@@ -276,6 +291,12 @@ mod tests {
         assert_eq!(body.volumes.unwrap(), ["/var"]);
         assert_eq!(body.tty, Some(true));
         assert_eq!(body.hostname.as_deref(), Some("kind-control-plane"));
+        let long = "a".repeat(50) + "-external-load-balancer";
+        let spec = ContainerSpec::new(&long, "img", "kind");
+        assert_eq!(spec.name, long);
+        assert_eq!(spec.hostname, "a".repeat(50) + "-external-loa");
+        assert_eq!(hostname_for(&("c".repeat(62) + "-x")), "c".repeat(62));
+        assert_eq!(hostname_for(&"b".repeat(63)), "b".repeat(63));
     }
 
     #[test]

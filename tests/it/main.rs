@@ -8,6 +8,7 @@ mod e2e_bootstrap;
 mod e2e_ci;
 mod e2e_ha;
 mod e2e_network;
+mod e2e_pipeline;
 mod e2e_pki;
 mod e2e_provision;
 mod e2e_registry;

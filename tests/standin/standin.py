@@ -63,6 +63,21 @@ def err(*lines):
 # --- invocation log and directives ----------------------------------------------------------
 
 
+def containerd_answers():
+    """Whether containerd's socket accepts a connection, as the kubelet's CRI client needs;
+    systemd started it (Type=notify), so systemd also runs. Recorded with every call so tests
+    can tell whether kindling used a node before it was ready."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(2)
+    try:
+        sock.connect("/run/containerd/containerd.sock")
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
 def log_call(tool, argv, stdin, files):
     """Appends one JSON line to the call log."""
     append_record(CALLS_LOG, {
@@ -72,6 +87,7 @@ def log_call(tool, argv, stdin, files):
         "files": files,
         "node": hostname(),
         "time_ms": int(time.time() * 1000),
+        "containerd_ready": containerd_answers(),
     })
 
 
@@ -1747,6 +1763,13 @@ class ApiServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         self.server_bind()
         self.server_activate()
+
+    def server_bind(self):
+        # HTTPServer's own server_bind looks up the host's FQDN, which stalls on node names
+        # longer than a DNS label (63 characters; kind accepts 50-character cluster names).
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = "standin-apiserver"
+        self.server_port = self.server_address[1]
 
     def finish_request(self, request, client_address):
         # the handshake happens in the connection's own thread, not in the accept loop
