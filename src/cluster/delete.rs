@@ -2,7 +2,7 @@
 //! Idempotent: a cluster that does not exist is deleted successfully. The network stays.
 
 use super::{CLUSTER_LABEL, HELPER_LABEL};
-use crate::docker::Engine;
+use crate::docker::{DockerError, Engine};
 use crate::kubeconfig::{self, KubeconfigPaths, LockOptions};
 use futures_util::future::join_all;
 
@@ -28,15 +28,18 @@ pub async fn delete_cluster(
     kubeconfig: &KubeconfigPaths,
     lock: &LockOptions,
 ) -> anyhow::Result<Deleted> {
-    let containers = engine
-        .list_containers(&format!("{CLUSTER_LABEL}={name}"))
-        .await
-        .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))?;
+    let list = |label: String| async move {
+        engine
+            .within_cleanup_bound(
+                format!("list containers with label {label}"),
+                engine.list_containers(&label),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))
+    };
+    let containers = list(format!("{CLUSTER_LABEL}={name}")).await?;
     // Helper containers a killed create may have left (not nodes: not listed as deleted).
-    let helpers = engine
-        .list_containers(&format!("{HELPER_LABEL}={name}"))
-        .await
-        .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))?;
+    let helpers = list(format!("{HELPER_LABEL}={name}")).await?;
     let (kubeconfigs_changed, failures) =
         remove_kubeconfig_entries(kubeconfig, name, lock.clone()).await;
     let nodes: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
@@ -45,9 +48,12 @@ pub async fn delete_cluster(
         .cloned()
         .chain(helpers.into_iter().map(|c| c.name))
         .collect();
-    remove_containers(engine, &all)
-        .await
-        .map_err(|e| anyhow::anyhow!("failed to delete nodes: {e}"))?;
+    if let Err(left) = remove_containers(engine, &all).await {
+        anyhow::bail!(
+            "failed to delete nodes: {left}; see what is left with: docker ps -a --filter label={CLUSTER_LABEL}={name}; remove it with: {}",
+            left.command()
+        );
+    }
     let kubeconfig_error = match failures.as_slice() {
         [] => None,
         [only] => Some(format!("failed to update kubeconfig: {}", chain(only))),
@@ -68,18 +74,51 @@ pub async fn delete_cluster(
     })
 }
 
-/// Removes containers (force, with volumes) concurrently; all are attempted, the first error
-/// is returned.
-pub async fn remove_containers(
-    engine: &Engine,
-    names: &[String],
-) -> Result<(), crate::docker::DockerError> {
+/// Removes containers (force, with volumes) concurrently, each within the engine's cleanup
+/// bound; all are attempted, and every one that could not be removed is returned with why.
+pub async fn remove_containers(engine: &Engine, names: &[String]) -> Result<(), NotRemoved> {
     let results = join_all(names.iter().map(|n| engine.remove_container(n))).await;
-    results
-        .into_iter()
-        .collect::<Result<Vec<()>, _>>()
-        .map(|_| ())
+    let failed: Vec<(String, DockerError)> = names
+        .iter()
+        .zip(results)
+        .filter_map(|(name, result)| result.err().map(|e| (name.clone(), e)))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(NotRemoved(failed))
+    }
 }
+
+/// Containers that could not be removed, each with the engine's error.
+#[derive(Debug)]
+pub struct NotRemoved(pub Vec<(String, DockerError)>);
+
+impl NotRemoved {
+    /// The command that removes them by hand.
+    pub fn command(&self) -> String {
+        let names: Vec<&str> = self.0.iter().map(|(n, _)| n.as_str()).collect();
+        format!("docker rm -f -v {}", crate::util::shell_join(&names))
+    }
+}
+
+impl std::fmt::Display for NotRemoved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.0.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+        write!(
+            f,
+            "could not remove {} container(s) {}",
+            self.0.len(),
+            names.join(", ")
+        )?;
+        for (_, err) in &self.0 {
+            write!(f, "; {err}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NotRemoved {}
 
 /// Drops `kind-<name>` from every kubeconfig file, going on past a file that fails; returns
 /// the files that changed and the failures.

@@ -97,26 +97,31 @@ impl Engine {
             .map_err(|e| DockerError::api(format!("start container \"{name}\""), e))
     }
 
-    /// Removes a container and its anonymous volumes, stopping it first if needed.
-    /// A container that does not exist is not an error.
+    /// Removes a container and its anonymous volumes, killing it first if needed (a paused one
+    /// too: the engine thaws it to deliver the kill). A container that does not exist is not an
+    /// error. Bounded by [`Bounds::cleanup`](super::Bounds::cleanup).
     pub async fn remove_container(&self, name: &str) -> Result<(), DockerError> {
         let options = RemoveContainerOptionsBuilder::default()
             .force(true)
             .v(true)
             .build();
-        match self.client.remove_container(name, Some(options)).await {
+        let op = format!("remove container \"{name}\"");
+        let call = async {
+            self.client
+                .remove_container(name, Some(options))
+                .await
+                .map_err(|e| DockerError::api(op.clone(), e))
+        };
+        match self.within_cleanup_bound(op.clone(), call).await {
             Ok(()) => Ok(()),
-            Err(e) => {
-                let err = DockerError::api(format!("remove container \"{name}\""), e);
-                // 404: already gone; 409 "removal already in progress": someone else is on it.
+            // 404: already gone; 409 "removal already in progress": someone else is on it.
+            Err(err)
                 if err.is_not_found()
-                    || (err.is_conflict() && err.message().contains("in progress"))
-                {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
+                    || (err.is_conflict() && err.message().contains("in progress")) =>
+            {
+                Ok(())
             }
+            Err(err) => Err(err),
         }
     }
 

@@ -1,11 +1,15 @@
 //! Running commands in nodes (`docker exec`), optionally feeding them input.
 
-use super::{CommandError, DockerError, Engine};
+use super::{CommandError, CommandTimeout, DockerError, Engine};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
+
+/// How long the check whether a node is paused may take once a command ran out of time.
+const PAUSED_CHECK_BOUND: Duration = Duration::from_secs(10);
 
 /// What a command run in a node produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,7 +82,46 @@ impl Engine {
         check_exit(node, argv, out)
     }
 
+    /// Every command run in a node goes through here: it is bounded by
+    /// [`Bounds::node_command`](super::Bounds::node_command). Past the bound the exec's
+    /// connection is dropped and a [`CommandTimeout`] returned. The process itself keeps running
+    /// in the node (the engine has no call to stop an exec): callers that give up on the node
+    /// remove it, which ends it.
     async fn exec_streaming<S>(
+        &self,
+        node: &str,
+        argv: &[String],
+        input: Option<S>,
+    ) -> Result<ExecOutput, DockerError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    {
+        let run = self.exec_unbounded(node, argv, input);
+        let Some(bound) = self.bounds.node_command else {
+            return run.await;
+        };
+        match tokio::time::timeout(bound, run).await {
+            Ok(result) => result,
+            Err(_) => Err(CommandTimeout {
+                node: node.to_string(),
+                command: CommandTimeout::command_name(argv),
+                bound,
+                paused: self.is_paused(node).await,
+            }
+            .into()),
+        }
+    }
+
+    /// Whether `node` is paused (a frozen command never ends); false when that cannot be told.
+    async fn is_paused(&self, node: &str) -> bool {
+        let inspect = tokio::time::timeout(
+            PAUSED_CHECK_BOUND,
+            self.client.inspect_container(node, None),
+        );
+        matches!(inspect.await, Ok(Ok(c)) if c.state.as_ref().and_then(|s| s.paused) == Some(true))
+    }
+
+    async fn exec_unbounded<S>(
         &self,
         node: &str,
         argv: &[String],
@@ -131,6 +174,8 @@ impl Engine {
                 writer.shutdown().await
             })
         });
+        // A bound that cuts this future short must not leave the feeder writing.
+        let _stop_feeder = feeder.as_ref().map(|task| AbortOnDrop(task.abort_handle()));
         let input_failed = |message: String| DockerError::Api {
             operation: op(),
             status: None,
@@ -184,6 +229,15 @@ impl Engine {
             return Err(input_failed(format!("sending input failed: {e}")));
         }
         Ok(out)
+    }
+}
+
+/// Aborts a spawned task when dropped (finished tasks are unaffected).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

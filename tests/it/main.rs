@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod config_diff;
 mod e2e_bootstrap;
+mod e2e_bounds;
 mod e2e_ci;
 mod e2e_ha;
 mod e2e_network;

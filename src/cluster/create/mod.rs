@@ -505,22 +505,38 @@ async fn host_facts(ctx: &Ctx, first_plan: &plan::Plan) -> anyhow::Result<plan::
 }
 
 /// Removes every container this run created (found by its create-id label, so containers of
-/// any other cluster are never touched) and the kubeconfig entry it wrote, if any.
+/// any other cluster are never touched) and the kubeconfig entry it wrote, if any. Each Docker
+/// wait is bounded by the engine's cleanup bound; what could not be removed is named.
 async fn rollback(ctx: &Ctx) -> Result<(), String> {
     let mut problems = Vec::new();
     // Let in-flight creates/starts finish so nothing appears after we look.
     ctx.tracker.close();
-    ctx.tracker.wait().await;
+    let in_flight = ctx
+        .engine
+        .within_cleanup_bound("finish this run's Docker calls", async {
+            ctx.tracker.wait().await;
+            Ok(())
+        });
+    if let Err(e) = in_flight.await {
+        problems.push(format!(
+            "{e}; a container they make after this is not removed"
+        ));
+    }
     let label = format!("{}={}", plan::CREATE_ID_LABEL, ctx.create_id);
-    match ctx.engine.list_containers(&label).await {
+    let listed = ctx.engine.within_cleanup_bound(
+        "list this run's containers",
+        ctx.engine.list_containers(&label),
+    );
+    match listed.await {
         Ok(containers) if !containers.is_empty() => {
             let names: Vec<String> = containers.into_iter().map(|c| c.name).collect();
             ctx.reporter.info(&format!(
                 "Deleting the {} container(s) this create made ...",
                 names.len()
             ));
-            if let Err(e) = crate::cluster::delete::remove_containers(&ctx.engine, &names).await {
-                problems.push(format!("removing containers failed: {e}"));
+            if let Err(left) = crate::cluster::delete::remove_containers(&ctx.engine, &names).await
+            {
+                problems.push(format!("{left} (or remove them with: {})", left.command()));
             }
         }
         Ok(_) => {}
