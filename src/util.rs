@@ -120,6 +120,26 @@ where
     }
 }
 
+/// A spawned task that is aborted when dropped (the create was cancelled or failed).
+pub(crate) struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<anyhow::Result<T>> {
+    /// Waits for the task's result; its panic is resumed here.
+    pub async fn join(mut self) -> anyhow::Result<T> {
+        match (&mut self.0).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(anyhow::anyhow!("background task stopped: {e}")),
+        }
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,22 +193,3 @@ mod tests {
     }
 }
 
-/// A spawned task that is aborted when dropped (the create was cancelled or failed).
-pub(crate) struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
-
-impl<T> AbortOnDrop<anyhow::Result<T>> {
-    /// Waits for the task's result; its panic is resumed here.
-    pub async fn join(mut self) -> anyhow::Result<T> {
-        match (&mut self.0).await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(anyhow::anyhow!("background task stopped: {e}")),
-        }
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
