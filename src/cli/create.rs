@@ -177,6 +177,8 @@ async fn create_cluster(args: ClusterArgs, ctx: &Ctx) -> anyhow::Result<()> {
     let reporter: Arc<dyn Reporter> = ctx.out.clone();
     let result = create::create(&engine, request, reporter, cancel).await;
     watcher.abort();
+    ctx.out
+        .debug(3, &format!("docker API calls: {}", engine.api_calls()));
     let report = match result {
         Ok(report) => report,
         Err(e) if e.is::<Cancelled>() => {

@@ -65,9 +65,11 @@ pub async fn run(cmd: DeleteCommand, ctx: &Ctx) -> anyhow::Result<()> {
             let engine = ctx.engine().await?;
             ctx.out.info(&format!("Deleting cluster \"{name}\" ..."));
             let lock = LockOptions::reporting_to(ctx.out.clone());
-            let deleted = delete::delete_cluster(&engine, &name, &paths, &lock)
-                .await
-                .map_err(|e| e.context(format!("failed to delete cluster \"{name}\"")))?;
+            let deleted = delete::delete_cluster(&engine, &name, &paths, &lock).await;
+            ctx.out
+                .debug(3, &format!("docker API calls: {}", engine.api_calls()));
+            let deleted =
+                deleted.map_err(|e| e.context(format!("failed to delete cluster \"{name}\"")))?;
             if !deleted.nodes.is_empty() {
                 ctx.out.info(&format!(
                     "Deleted nodes: {}",

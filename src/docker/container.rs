@@ -55,7 +55,7 @@ impl Engine {
             .filters(&filters)
             .build();
         let list = self
-            .client
+            .client()
             .list_containers(Some(options))
             .await
             .map_err(|e| DockerError::api(format!("list containers with label {label}"), e))?;
@@ -82,7 +82,7 @@ impl Engine {
             .name(&spec.name)
             .build();
         let created = self
-            .client
+            .client()
             .create_container(Some(options), spec.to_create_body())
             .await
             .map_err(|e| DockerError::api(format!("create container \"{}\"", spec.name), e))?;
@@ -91,7 +91,7 @@ impl Engine {
 
     /// Starts a created container.
     pub async fn start_container(&self, name: &str) -> Result<(), DockerError> {
-        self.client
+        self.client()
             .start_container(name, None)
             .await
             .map_err(|e| DockerError::api(format!("start container \"{name}\""), e))
@@ -107,7 +107,7 @@ impl Engine {
             .build();
         let op = format!("remove container \"{name}\"");
         let call = async {
-            self.client
+            self.client()
                 .remove_container(name, Some(options))
                 .await
                 .map_err(|e| DockerError::api(op.clone(), e))
@@ -128,7 +128,7 @@ impl Engine {
     /// Inspects a container.
     pub async fn inspect_container(&self, name: &str) -> Result<ContainerDetails, DockerError> {
         let c = self
-            .client
+            .client()
             .inspect_container(name, None)
             .await
             .map_err(|e| DockerError::api(format!("inspect container \"{name}\""), e))?;
@@ -187,7 +187,7 @@ impl Engine {
             .stderr(true)
             .build();
         let mut out = Vec::new();
-        let mut stream = self.client.logs(name, Some(options));
+        let mut stream = self.client().logs(name, Some(options));
         while let Some(chunk) = stream.next().await {
             let chunk = chunk
                 .map_err(|e| DockerError::api(format!("read logs of container \"{name}\""), e))?;
@@ -207,7 +207,7 @@ impl Engine {
             .follow(true)
             .build();
         let op = format!("follow logs of container \"{name}\"");
-        self.client
+        self.client()
             .logs(name, Some(options))
             .map_ok(|chunk| chunk.into_bytes())
             .map_err(move |e| DockerError::api(op.clone(), e))
@@ -225,7 +225,7 @@ impl Engine {
             let options = WaitContainerOptionsBuilder::default()
                 .condition("not-running")
                 .build();
-            let mut wait = self.client.wait_container(&spec.name, Some(options));
+            let mut wait = self.client().wait_container(&spec.name, Some(options));
             let mut code = 0;
             while let Some(item) = wait.next().await {
                 match item {
@@ -260,7 +260,7 @@ impl Engine {
         name: &str,
     ) -> Result<serde_json::Value, DockerError> {
         let c = self
-            .client
+            .client()
             .inspect_container(name, None)
             .await
             .map_err(|e| DockerError::api(format!("inspect container \"{name}\""), e))?;
@@ -281,7 +281,7 @@ impl Engine {
             .path(path)
             .build();
         let op = format!("copy {path} out of container \"{name}\"");
-        self.client
+        self.client()
             .download_from_container(name, Some(options))
             .map_err(move |e| DockerError::api(op.clone(), e))
     }

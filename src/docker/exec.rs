@@ -116,7 +116,7 @@ impl Engine {
     async fn is_paused(&self, node: &str) -> bool {
         let inspect = tokio::time::timeout(
             PAUSED_CHECK_BOUND,
-            self.client.inspect_container(node, None),
+            self.client().inspect_container(node, None),
         );
         matches!(inspect.await, Ok(Ok(c)) if c.state.as_ref().and_then(|s| s.paused) == Some(true))
     }
@@ -144,12 +144,12 @@ impl Engine {
             ..Default::default()
         };
         let created = self
-            .client
+            .client()
             .create_exec(node, options)
             .await
             .map_err(|e| DockerError::api(op(), e))?;
         let started = self
-            .client
+            .client()
             .start_exec(&created.id, None)
             .await
             .map_err(|e| DockerError::api(op(), e))?;
@@ -215,7 +215,7 @@ impl Engine {
             }
         }
         let inspect = self
-            .client
+            .client()
             .inspect_exec(&created.id)
             .await
             .map_err(|e| DockerError::api(op(), e))?;

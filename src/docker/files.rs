@@ -44,7 +44,7 @@ impl Engine {
             message: e.to_string(),
         })?;
         let options = UploadToContainerOptionsBuilder::default().path("/").build();
-        self.client
+        self.client()
             .upload_to_container(container, Some(options), bollard::body_full(archive.into()))
             .await
             .map_err(|e| DockerError::api(op(), e))
@@ -116,7 +116,7 @@ impl Engine {
             .path(path)
             .build();
         let mut stream = std::pin::pin!(
-            self.client
+            self.client()
                 .download_from_container(container, Some(options))
         );
         let mut archive = Vec::new();

@@ -75,7 +75,7 @@ pub struct ImageInfo {
 impl Engine {
     /// Looks an image up locally; `Ok(None)` when it is not present.
     pub async fn inspect_image(&self, reference: &str) -> Result<Option<ImageInfo>, DockerError> {
-        match self.client.inspect_image(reference).await {
+        match self.client().inspect_image(reference).await {
             Ok(img) => Ok(Some(ImageInfo {
                 id: img.id.unwrap_or_default(),
                 repo_tags: img.repo_tags.unwrap_or_default(),
@@ -112,7 +112,7 @@ impl Engine {
         let op = format!("pull image \"{reference}\"");
         // Same credentials `docker pull` would use; anonymous when there are none.
         let credentials = super::auth::credentials_for(reference);
-        self.client
+        self.client()
             .create_image(Some(options), None, credentials)
             .map_err(move |e| DockerError::api(op.clone(), e))
             .map_ok(move |info| {
@@ -134,7 +134,7 @@ impl Engine {
     ) -> impl Stream<Item = Result<Bytes, DockerError>> + use<> {
         let refs: Vec<&str> = references.iter().map(String::as_str).collect();
         let op = format!("export images {}", references.join(", "));
-        self.client
+        self.client()
             .export_images(&refs)
             .map_err(move |e| DockerError::api(op.clone(), e))
             .boxed()

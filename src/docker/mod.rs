@@ -112,9 +112,11 @@ fn parse_bound(
 /// A connection to a Docker engine, with the address it was made to.
 #[derive(Clone)]
 pub struct Engine {
-    client: bollard::Docker,
+    docker: bollard::Docker,
     address: String,
     bounds: Bounds,
+    /// API calls made through this connection (and its clones), for `-v 3` and benchmarks.
+    calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Facts about the engine that change how nodes are created.
@@ -169,10 +171,24 @@ impl Engine {
             .map_err(|_| fail("no answer within 30s".to_string()))?
             .map_err(|e| fail(connect_reason(&e)))?;
         Ok(Engine {
-            client: negotiated,
+            docker: negotiated,
             address: address.to_string(),
             bounds: Bounds::default(),
+            // The version negotiation above was one.
+            calls: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1)),
         })
+    }
+
+    /// The client, counting the API call about to be made with it.
+    fn client(&self) -> &bollard::Docker {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        &self.docker
+    }
+
+    /// How many API calls this connection has made so far (a stream counts once).
+    pub fn api_calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The same connection with other bounds.
@@ -214,7 +230,7 @@ impl Engine {
     /// Reads the engine facts that affect node creation.
     pub async fn info(&self) -> Result<EngineInfo, DockerError> {
         let info = self
-            .client
+            .client()
             .info()
             .await
             .map_err(|e| DockerError::api("read engine info", e))?;
@@ -268,7 +284,7 @@ impl Engine {
     /// The engine's `info` document, as JSON (for `export logs`).
     pub async fn info_json(&self) -> Result<serde_json::Value, DockerError> {
         let info = self
-            .client
+            .client()
             .info()
             .await
             .map_err(|e| DockerError::api("read engine info", e))?;

@@ -143,7 +143,7 @@ impl Engine {
     /// The IPAM subnets of a network (for NO_PROXY).
     pub async fn network_subnets(&self, name: &str) -> Result<Vec<String>, DockerError> {
         let net = self
-            .client
+            .client()
             .inspect_network(name, None)
             .await
             .map_err(|e| DockerError::api(format!("inspect network \"{name}\""), e))?;
@@ -165,7 +165,7 @@ impl Engine {
             .filters(&filters)
             .build();
         let list = self
-            .client
+            .client()
             .list_networks(Some(options))
             .await
             .map_err(|e| DockerError::api(format!("list networks named \"{name}\""), e))?;
@@ -189,7 +189,7 @@ impl Engine {
     }
 
     async fn bridge_mtu(&self) -> Option<String> {
-        let bridge = self.client.inspect_network("bridge", None).await.ok()?;
+        let bridge = self.client().inspect_network("bridge", None).await.ok()?;
         let mtu = bridge.options?.get(MTU_OPTION)?.clone();
         (mtu.parse::<u32>().ok()? > 0).then_some(mtu)
     }
@@ -224,7 +224,7 @@ impl Engine {
         // API 1.41 accepts a second network with the same name (it only warns); the caller's
         // prune right after, with one rule for every racer, decides which network stays.
         // Deleting "our" duplicate here instead could remove the one another racer's prune kept.
-        self.client
+        self.client()
             .create_network(request)
             .await
             .map_err(|e| DockerError::api(format!("create network \"{name}\""), e))?;
@@ -240,7 +240,7 @@ impl Engine {
         }
         let mut ranked = Vec::new();
         for id in ids {
-            match self.client.inspect_network(&id, None).await {
+            match self.client().inspect_network(&id, None).await {
                 Ok(net) => ranked.push((net.containers.map(|c| c.len()).unwrap_or(0), id)),
                 Err(e) => {
                     let err = DockerError::api(format!("inspect network {id}"), e);
@@ -252,7 +252,7 @@ impl Engine {
         }
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         for (_, id) in ranked.into_iter().skip(1) {
-            if let Err(e) = self.client.remove_network(&id).await {
+            if let Err(e) = self.client().remove_network(&id).await {
                 let err = DockerError::api(format!("remove duplicate network {id}"), e);
                 if !err.is_not_found() {
                     return Err(err);

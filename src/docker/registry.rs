@@ -51,7 +51,7 @@ impl Engine {
             builder = builder.filters(&filters);
         }
         let list = self
-            .client
+            .client()
             .list_containers(Some(builder.build()))
             .await
             .map_err(|e| DockerError::api("list containers", e))?;
@@ -100,7 +100,7 @@ impl Engine {
             container: container.to_string(),
             endpoint_config: None,
         };
-        match self.client.connect_network(network, request).await {
+        match self.client().connect_network(network, request).await {
             Ok(()) => Ok(()),
             Err(e) => {
                 let err = DockerError::api(
@@ -123,7 +123,7 @@ impl Engine {
         &self,
         name: &str,
     ) -> Result<Option<BTreeMap<String, String>>, DockerError> {
-        match self.client.inspect_volume(name).await {
+        match self.client().inspect_volume(name).await {
             Ok(v) => Ok(Some(v.labels.into_iter().collect())),
             Err(e) => {
                 let err = DockerError::api(format!("inspect volume \"{name}\""), e);
@@ -147,7 +147,7 @@ impl Engine {
             labels: Some(labels.clone().into_iter().collect()),
             ..Default::default()
         };
-        self.client
+        self.client()
             .create_volume(request)
             .await
             .map_err(|e| DockerError::api(format!("create volume \"{name}\""), e))?;
@@ -157,7 +157,7 @@ impl Engine {
     /// Removes a named volume; one that does not exist is not an error.
     pub async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
         let options = RemoveVolumeOptionsBuilder::default().force(false).build();
-        match self.client.remove_volume(name, Some(options)).await {
+        match self.client().remove_volume(name, Some(options)).await {
             Ok(()) => Ok(()),
             Err(e) => {
                 let err = DockerError::api(format!("remove volume \"{name}\""), e);
