@@ -37,18 +37,23 @@ pub async fn delete_cluster(
             .await
             .map_err(|e| anyhow::anyhow!("error listing nodes: {e}"))
     };
-    let containers = list(format!("{CLUSTER_LABEL}={name}")).await?;
     // Helper containers a killed create may have left (not nodes: not listed as deleted).
-    let helpers = list(format!("{HELPER_LABEL}={name}")).await?;
-    let (kubeconfigs_changed, failures) =
-        remove_kubeconfig_entries(kubeconfig, name, lock.clone()).await;
+    let (containers, helpers) = tokio::try_join!(
+        list(format!("{CLUSTER_LABEL}={name}")),
+        list(format!("{HELPER_LABEL}={name}")),
+    )?;
     let nodes: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
     let all: Vec<String> = nodes
         .iter()
         .cloned()
         .chain(helpers.into_iter().map(|c| c.name))
         .collect();
-    if let Err(left) = remove_containers(engine, &all).await {
+    // The engine's removals take most of the time; the kubeconfig is cleaned meanwhile.
+    let (removed, (kubeconfigs_changed, failures)) = tokio::join!(
+        remove_containers(engine, &all),
+        remove_kubeconfig_entries(kubeconfig, name, lock.clone()),
+    );
+    if let Err(left) = removed {
         anyhow::bail!(
             "failed to delete nodes: {left}; see what is left with: docker ps -a --filter label={CLUSTER_LABEL}={name}; remove it with: {}",
             left.command()
