@@ -27,6 +27,9 @@ pub(crate) struct Kube {
     pub cni_manifest: Option<String>,
     /// The node image's StorageClass manifest (`None` when the image has none).
     pub storage_manifest: Option<String>,
+    /// The bootstrap node's `/etc/kubernetes/admin.conf` as kindling wrote it (kubeadm keeps
+    /// an existing kubeconfig that matches), the base of the user's kubeconfig entry.
+    pub admin_conf: String,
 }
 
 impl Kube {
@@ -118,7 +121,7 @@ pub(super) async fn write(
                 .context("failed to generate the cluster's certificate authorities")?,
         )
     };
-    try_join_all(internal.iter().map(|node| {
+    let admin_conf = try_join_all(internal.iter().map(|node| {
         write_node(
             ctx,
             node,
@@ -129,8 +132,13 @@ pub(super) async fn write(
             &cluster_certs,
         )
     }))
-    .await?;
+    .await?
+    .into_iter()
+    .flatten()
+    .next()
+    .context("no admin.conf was written for the bootstrap control plane")?;
     Ok(Kube {
+        admin_conf,
         versions,
         bootstrap,
         endpoint,
@@ -182,7 +190,7 @@ async fn write_node(
     endpoint: &str,
     versions: &HashMap<String, KubeVersion>,
     cluster_certs: &kubeadm::ClusterCertConfig,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let rendered = render_node(ctx, node, versions, pki, endpoint)?;
     // The config holds the bootstrap token: the reporter redacts it (report::redact).
     ctx.reporter
@@ -223,9 +231,16 @@ async fn write_node(
             mode: f.mode,
         }));
     }
+    let admin_conf = (node.name == bootstrap)
+        .then(|| files.iter().find(|f| f.path == ADMIN_CONF))
+        .flatten()
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned());
     ctx.engine.write_files_with_tar(&node.name, &files).await?;
-    Ok(())
+    Ok(admin_conf)
 }
+
+/// Where kubeadm (and kindling, before it) puts the cluster admin's kubeconfig.
+const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
 
 /// The node image's Kubernetes version (`/kind/version`, exactly one line).
 pub(super) async fn read_version(ctx: &Ctx, node: &Node) -> anyhow::Result<KubeVersion> {

@@ -1,12 +1,11 @@
 //! Writing the user's kubeconfig at the end of create (kind-facts §5): `kind-<name>` entries
 //! merged into the right file, under its lock, waiting for other writers instead of failing.
 
+use super::config::Kube;
 use super::{Ctx, Node};
 use crate::cluster::{access, context_name};
 use crate::kubeconfig::{self, LockOptions};
-use crate::pki::ClusterPki;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Where the kubeconfig went.
 pub(super) struct Exported {
@@ -19,7 +18,7 @@ pub(super) struct Exported {
 pub(super) async fn run(
     ctx: &Ctx,
     nodes: &[Node],
-    _pki: &Arc<ClusterPki>,
+    kube: &Kube,
 ) -> anyhow::Result<Exported> {
     let endpoint = nodes
         .iter()
@@ -35,7 +34,9 @@ pub(super) async fn run(
         "https://{}",
         access::host_endpoint(&ctx.engine, &endpoint).await?
     );
-    let kubeconfig = access::cluster_kubeconfig(&ctx.engine, &ctx.name, false).await?;
+    // kind reads admin.conf back from the node; it is the file kindling wrote there.
+    let kubeconfig =
+        crate::kubeconfig::kind_kubeconfig(&kube.admin_conf, &ctx.name, Some(&server))?;
     let path = ctx.request.kubeconfig.merge_target().to_path_buf();
     let written = ctx.kubeconfig_written.clone();
     let target = path.clone();

@@ -404,7 +404,7 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     } else {
         None
     };
-    let exported = export::run(ctx, &nodes, &pki).await?;
+    let exported = export::run(ctx, &nodes, &kube).await?;
     let (registry, mirrors) = registry::report(&registries);
     Ok(CreateReport {
         name: ctx.name.clone(),
