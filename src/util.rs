@@ -192,4 +192,3 @@ mod tests {
         assert_eq!(format_go_duration(Duration::from_millis(250)), "250ms");
     }
 }
-

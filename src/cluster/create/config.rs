@@ -71,31 +71,38 @@ pub(super) async fn write(
         bootstrap.clone()
     };
     let endpoint = format!("{endpoint_node}:{API_SERVER_INTERNAL_PORT}");
-    let read_versions = try_join_all(internal.iter().map(|node| async move {
-        anyhow::Ok((node.name.clone(), read_version(ctx, node).await?))
-    }));
     let bootstrap_node = internal
         .iter()
         .find(|n| n.name == bootstrap)
         .context("the bootstrap control plane is not among the nodes")?;
-    let (versions, cni_manifest, storage_manifest) = tokio::try_join!(
-        read_versions,
-        async {
-            if ctx.config.networking.disable_default_cni {
-                return Ok(None);
-            }
-            read_text(ctx, bootstrap_node, CNI_MANIFEST)
-                .await?
-                .with_context(|| {
-                    format!(
-                        "failed to read CNI manifest: node \"{bootstrap}\" has no {CNI_MANIFEST}"
-                    )
-                })
-                .map(Some)
-        },
-        read_text(ctx, bootstrap_node, STORAGE_MANIFEST),
-    )?;
-    let versions: HashMap<String, KubeVersion> = versions.into_iter().collect();
+    // One command per node: its version and, from the bootstrap node, the manifests too.
+    let read = try_join_all(internal.iter().map(|node| async move {
+        let paths: &[&str] = if node.name == bootstrap_node.name {
+            &[VERSION_FILE, CNI_MANIFEST, STORAGE_MANIFEST]
+        } else {
+            &[VERSION_FILE]
+        };
+        let texts = read_texts(ctx, node, paths).await?;
+        anyhow::Ok((node, texts))
+    }))
+    .await?;
+    let mut versions: HashMap<String, KubeVersion> = HashMap::new();
+    let (mut cni_manifest, mut storage_manifest) = (None, None);
+    for (node, mut texts) in read {
+        let version = texts.first_mut().and_then(Option::take);
+        versions.insert(node.name.clone(), parse_version(&node.name, version)?);
+        if node.name == bootstrap_node.name {
+            storage_manifest = texts.get_mut(2).and_then(Option::take);
+            cni_manifest = texts.get_mut(1).and_then(Option::take);
+        }
+    }
+    let cni_manifest = if ctx.config.networking.disable_default_cni {
+        None
+    } else {
+        Some(cni_manifest.with_context(|| {
+            format!("failed to read CNI manifest: node \"{bootstrap}\" has no {CNI_MANIFEST}")
+        })?)
+    };
 
     // Every control plane's certificates follow the bootstrap node's ClusterConfiguration:
     // kubeadm init uploads it and kubeadm join checks joiners against it. It may also ask for
@@ -242,15 +249,11 @@ async fn write_node(
 /// Where kubeadm (and kindling, before it) puts the cluster admin's kubeconfig.
 const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
 
-/// The node image's Kubernetes version (`/kind/version`, exactly one line).
-pub(super) async fn read_version(ctx: &Ctx, node: &Node) -> anyhow::Result<KubeVersion> {
-    let text = read_text(ctx, node, VERSION_FILE).await?.with_context(|| {
-        format!(
-            "failed to get kubernetes version from node \"{}\": {VERSION_FILE} is missing",
-            node.name
-        )
+/// The node image's Kubernetes version from its `/kind/version` (exactly one line).
+fn parse_version(node: &str, text: Option<String>) -> anyhow::Result<KubeVersion> {
+    let text = text.with_context(|| {
+        format!("failed to get kubernetes version from node \"{node}\": {VERSION_FILE} is missing")
     })?;
-    let node = &node.name;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     match lines.as_slice() {
         [one] => Ok(KubeVersion::parse(one)
@@ -268,34 +271,68 @@ const STORAGE_MANIFEST: &str = "/kind/manifests/default-storage.yaml";
 /// The most read from one file of a node image (manifests are tens of kilobytes).
 const NODE_FILE_LIMIT: u64 = 4 << 20;
 
-/// A text file of the node (`None` when missing), once commands may run in it.
-async fn read_text(ctx: &Ctx, node: &Node, path: &str) -> anyhow::Result<Option<String>> {
+/// Text files of the node (`None` for each one missing), read by one command once commands may
+/// run in it: each file as its size in bytes on a line, then its bytes; `-` when missing.
+async fn read_texts(ctx: &Ctx, node: &Node, paths: &[&str]) -> anyhow::Result<Vec<Option<String>>> {
     node.usable().await?;
-    let argv = vec!["cat".to_string(), path.to_string()];
+    let script = r#"for f; do if [ -e "$f" ]; then wc -c < "$f" && cat "$f" || exit 1; else echo -; fi; done"#;
+    let mut argv = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        script.to_string(),
+        "sh".to_string(),
+    ];
+    argv.extend(paths.iter().map(|p| p.to_string()));
+    let what = || {
+        format!(
+            "failed to read {} from node \"{}\"",
+            paths.join(", "),
+            node.name
+        )
+    };
     let out = ctx
         .engine
-        .exec(&node.name, &argv, None)
+        .exec_ok(&node.name, &argv, None)
         .await
-        .with_context(|| format!("failed to read {path} from node \"{}\"", node.name))?;
-    if out.exit_code != 0 {
-        let why = String::from_utf8_lossy(&out.stderr);
-        if why.contains("No such file or directory") {
-            return Ok(None);
+        .with_context(what)?;
+    let files = split_sized(&out.stdout, paths.len()).with_context(what)?;
+    files
+        .into_iter()
+        .zip(paths)
+        .map(|(bytes, path)| match bytes {
+            Some(b) if b.len() as u64 > NODE_FILE_LIMIT => anyhow::bail!(
+                "{path} on node \"{}\" is larger than {}",
+                node.name,
+                crate::input::format_bytes(NODE_FILE_LIMIT)
+            ),
+            other => Ok(other.map(|b| String::from_utf8_lossy(b).into_owned())),
+        })
+        .collect()
+}
+
+/// Splits `count` files written as `<size>\n<bytes>` or `-\n` (missing).
+fn split_sized(mut out: &[u8], count: usize) -> anyhow::Result<Vec<Option<&[u8]>>> {
+    let mut files = Vec::with_capacity(count);
+    for _ in 0..count {
+        let newline = out
+            .iter()
+            .position(|&b| b == b'\n')
+            .context("the output ended early")?;
+        let head = std::str::from_utf8(&out[..newline]).unwrap_or("").trim();
+        out = &out[newline + 1..];
+        if head == "-" {
+            files.push(None);
+            continue;
         }
-        anyhow::bail!(
-            "failed to read {path} from node \"{}\": {}",
-            node.name,
-            why.trim()
-        );
+        let size: usize = head
+            .parse()
+            .with_context(|| format!("unexpected size line {head:?}"))?;
+        anyhow::ensure!(out.len() >= size, "a file was cut short");
+        files.push(Some(&out[..size]));
+        out = &out[size..];
     }
-    if out.stdout.len() as u64 > NODE_FILE_LIMIT {
-        anyhow::bail!(
-            "{path} on node \"{}\" is larger than {}",
-            node.name,
-            crate::input::format_bytes(NODE_FILE_LIMIT)
-        );
-    }
-    Ok(Some(out.stdout_text()))
+    anyhow::ensure!(out.is_empty(), "unexpected output after the files");
+    Ok(files)
 }
 
 /// Applies the config's containerd patches to a created node before it starts (so containerd
@@ -329,4 +366,43 @@ pub(super) async fn patch_containerd(ctx: &Ctx, node: &str) -> anyhow::Result<()
     };
     ctx.engine.write_files(node, &[file]).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sized_files_split_back() {
+        let out = b"8\nv1.37.0\n-\n0\n3\na\nb";
+        let files = split_sized(out, 4).unwrap();
+        assert_eq!(
+            files,
+            vec![
+                Some(&b"v1.37.0\n"[..]),
+                None,
+                Some(&b""[..]),
+                Some(&b"a\nb"[..])
+            ]
+        );
+        assert!(split_sized(b"8\nv1.3", 1).is_err(), "cut short");
+        assert!(split_sized(b"-\n", 2).is_err(), "ended early");
+        assert!(split_sized(b"x\n", 1).is_err(), "not a size");
+        assert!(split_sized(b"1\nab", 1).is_err(), "trailing output");
+    }
+
+    #[test]
+    fn versions_parse_or_say_why() {
+        assert_eq!(
+            parse_version("n", Some("v1.37.0\n".into())).unwrap(),
+            KubeVersion::parse("v1.37.0").unwrap()
+        );
+        let missing = parse_version("n", None).unwrap_err().to_string();
+        assert!(missing.contains("/kind/version is missing"), "{missing}");
+        let two = format!(
+            "{:#}",
+            parse_version("n", Some("v1\nv2\n".into())).unwrap_err()
+        );
+        assert!(two.contains("exactly one line, found 2"), "{two}");
+    }
 }

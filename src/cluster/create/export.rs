@@ -15,11 +15,7 @@ pub(super) struct Exported {
 }
 
 /// Builds the kubeconfig from the cluster's admin.conf and merges it into the user's file.
-pub(super) async fn run(
-    ctx: &Ctx,
-    nodes: &[Node],
-    kube: &Kube,
-) -> anyhow::Result<Exported> {
+pub(super) async fn run(ctx: &Ctx, nodes: &[Node], kube: &Kube) -> anyhow::Result<Exported> {
     let endpoint = nodes
         .iter()
         .find(|n| n.role == crate::config::NodeRole::ExternalLoadBalancer)
