@@ -20,12 +20,18 @@ pub(super) async fn run(ctx: &Ctx, nodes: &[Node], kube: &Kube) -> anyhow::Resul
     ctx.reporter
         .debug(3, &String::from_utf8_lossy(&out.combined));
     if nodes.len() == 1 {
-        for argv in kubeadm::untaint_commands(version) {
-            ctx.engine
-                .exec_ok(&kube.bootstrap, &argv, None)
-                .await
-                .context("failed to remove control plane taint")?;
-        }
+        // kind's commands in kind's order, in one exec: each exec is a round trip on the
+        // critical path of a one-node create.
+        let script = kubeadm::untaint_commands(version)
+            .iter()
+            .map(|argv| crate::util::shell_join(argv))
+            .collect::<Vec<_>>()
+            .join(" && ");
+        let argv = vec!["sh".to_string(), "-c".to_string(), script];
+        ctx.engine
+            .exec_ok(&kube.bootstrap, &argv, None)
+            .await
+            .context("failed to remove control plane taint")?;
     }
     Ok(())
 }
