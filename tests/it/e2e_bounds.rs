@@ -5,10 +5,9 @@
 //! what is left and the command that removes it. Every kindling run here has an outer limit, so
 //! a build that hangs fails the test instead of hanging CI.
 
+use crate::common::docker_proxy::{DockerProxy, ProxyMode};
 use crate::common::*;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 /// Far above what any run here needs (node boot, a few-second bound, rollback); reached only
@@ -42,19 +41,9 @@ fn run_limited(cmd: &mut Command, what: &str) -> Run {
 
 /// `kindling create cluster` of `c` with the stand-in image and `config`, plus `extra` flags.
 fn create_cmd(c: &TestCluster, config: &std::path::Path, extra: &[&str]) -> Command {
-    let image = standin_image();
-    let mut args = vec![
-        "create",
-        "cluster",
-        "--name",
-        &c.name,
-        "--image",
-        &image,
-        "--config",
-        config.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    c.kindling(&args)
+    let mut cmd = c.create_cmd(&["--config", config.to_str().unwrap()]);
+    cmd.args(extra);
+    cmd
 }
 
 /// Waits until the stand-in in `node` logged a call starting with `prefix` (so the command is
@@ -85,22 +74,6 @@ fn volumes_once_running(node: &str, prefix: &str) -> Vec<String> {
     );
     wait_for_call(node, prefix);
     volumes
-}
-
-fn assert_left_nothing(c: &TestCluster, volumes: &[String]) {
-    assert!(
-        c.containers().is_empty(),
-        "containers left: {:?}",
-        c.containers()
-    );
-    for v in volumes {
-        assert!(!volume_exists(v), "volume {v} left behind");
-    }
-    let kubeconfig = std::fs::read_to_string(c.kubeconfig()).unwrap_or_default();
-    assert!(
-        !kubeconfig.contains(&c.name),
-        "kubeconfig entry left:\n{kubeconfig}"
-    );
 }
 
 #[test]
@@ -262,85 +235,6 @@ fn delete_removes_a_paused_node() {
     assert_left_nothing(&c, &volumes);
 }
 
-/// A proxy in front of the Docker socket that, once holding, never passes on a `DELETE`
-/// request (a container removal the engine does not answer: a node stuck in the kernel, a hung
-/// runtime). Every other request flows. Held requests are dropped when the proxy is.
-struct HoldingDockerProxy {
-    dir: tempfile::TempDir,
-    /// 0: pass everything, 1: hold removals, 2: closed.
-    state: Arc<AtomicU8>,
-    /// Removal requests held so far.
-    held: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl HoldingDockerProxy {
-    fn start() -> HoldingDockerProxy {
-        use std::os::unix::net::{UnixListener, UnixStream};
-        let upstream = std::env::var("DOCKER_HOST")
-            .ok()
-            .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
-            .unwrap_or_else(|| "/var/run/docker.sock".to_string());
-        let dir = tempfile::tempdir().unwrap();
-        let listener = UnixListener::bind(dir.path().join("docker.sock")).unwrap();
-        let state = Arc::new(AtomicU8::new(0));
-        let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (shared, counter) = (state.clone(), held.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = UnixStream::connect(&upstream) else {
-                    continue;
-                };
-                let (mut from_server, mut to_client) =
-                    (server.try_clone().unwrap(), client.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut from_server, &mut to_client);
-                    let _ = to_client.shutdown(std::net::Shutdown::Write);
-                });
-                let (mut from_client, mut to_server) = (client, server);
-                let (state, counter) = (shared.clone(), counter.clone());
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 << 10];
-                    loop {
-                        let n = match std::io::Read::read(&mut from_client, &mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        // A request head arrives in one write; a removal starts a chunk.
-                        if buf[..n].starts_with(b"DELETE /") && state.load(Ordering::SeqCst) == 1 {
-                            counter.fetch_add(1, Ordering::SeqCst);
-                            while state.load(Ordering::SeqCst) == 1 {
-                                std::thread::park_timeout(Duration::from_millis(50));
-                            }
-                            break;
-                        }
-                        if state.load(Ordering::SeqCst) == 2
-                            || std::io::Write::write_all(&mut to_server, &buf[..n]).is_err()
-                        {
-                            break;
-                        }
-                    }
-                    let _ = to_server.shutdown(std::net::Shutdown::Write);
-                });
-            }
-        });
-        HoldingDockerProxy { dir, state, held }
-    }
-
-    fn docker_host(&self) -> String {
-        format!("unix://{}", self.dir.path().join("docker.sock").display())
-    }
-
-    fn hold_removals(&self) {
-        self.state.store(1, Ordering::SeqCst);
-    }
-}
-
-impl Drop for HoldingDockerProxy {
-    fn drop(&mut self) {
-        self.state.store(2, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn delete_whose_removal_never_answers_ends_within_the_bound() {
     if !docker_available() {
@@ -348,8 +242,8 @@ fn delete_whose_removal_never_answers_ends_within_the_bound() {
     }
     let c = TestCluster::new("stuck-delete");
     let node = kept_node(&c);
-    let proxy = HoldingDockerProxy::start();
-    proxy.hold_removals();
+    let proxy = DockerProxy::start();
+    proxy.set(ProxyMode::HoldRemovals);
     let out = run_limited(
         c.kindling(&["delete", "cluster", "--name", &c.name])
             .env("DOCKER_HOST", proxy.docker_host())
@@ -357,7 +251,7 @@ fn delete_whose_removal_never_answers_ends_within_the_bound() {
         "delete cluster",
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(proxy.held.load(Ordering::SeqCst) >= 1, "nothing was held");
+    assert!(proxy.held() >= 1, "nothing was held");
     assert!(
         out.stderr.contains(&format!(
             "failed to delete cluster \"{}\": failed to delete nodes: could not remove 1 container(s) \"{node}\"; failed to remove container \"{node}\": the Docker engine did not finish within 3s",
@@ -383,7 +277,7 @@ fn rollback_whose_removal_never_answers_ends_within_the_bound() {
     let c = TestCluster::new("stuck-rollback");
     let config = c.config_with_directives("hang kubeadm init\n", "");
     let node = format!("{}-control-plane", c.name);
-    let proxy = HoldingDockerProxy::start();
+    let proxy = DockerProxy::start();
     let host = proxy.docker_host();
     let mut cmd = create_cmd(&c, &config, &[]);
     cmd.env("DOCKER_HOST", &host)
@@ -393,7 +287,7 @@ fn rollback_whose_removal_never_answers_ends_within_the_bound() {
         let create = s.spawn(|| run_limited(&mut cmd, "create cluster"));
         // Removals made before init (the capability probe) pass; the rollback's do not.
         wait_for_call(&node, "kubeadm init");
-        proxy.hold_removals();
+        proxy.set(ProxyMode::HoldRemovals);
         create.join().unwrap()
     });
     assert_eq!(out.code, 1, "{}", out.stderr);

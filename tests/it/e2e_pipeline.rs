@@ -6,32 +6,6 @@ use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 
-/// Builds a throwaway image `FROM` the stand-in with `dockerfile_tail` appended; removed on drop.
-struct DerivedImage(String);
-
-impl DerivedImage {
-    fn build(what: &str, dockerfile_tail: &str) -> DerivedImage {
-        let tag = format!("kindling-test/{what}:{}", unique_name("img"));
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("Dockerfile"),
-            format!("FROM {}\n{dockerfile_tail}", standin_image()),
-        )
-        .unwrap();
-        run(Command::new("docker")
-            .args(["build", "-q", "-t", &tag])
-            .arg(dir.path()))
-        .ok();
-        DerivedImage(tag)
-    }
-}
-
-impl Drop for DerivedImage {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
-    }
-}
-
 fn cache_file(dir: &Path) -> std::path::PathBuf {
     dir.join("kindling").join("engines.json")
 }
@@ -145,16 +119,7 @@ fn what_the_engine_allows_is_remembered_and_a_stale_or_corrupt_cache_is_survived
     let create = |what: &str, verbosity: &str| {
         let c = TestCluster::new(what);
         let out = run(c
-            .kindling(&[
-                "create",
-                "cluster",
-                "--name",
-                &c.name,
-                "--image",
-                &standin_image(),
-                "-v",
-                verbosity,
-            ])
+            .create_cmd(&["-v", verbosity])
             .env("XDG_CACHE_HOME", cache.path()));
         (c, out)
     };
@@ -222,16 +187,7 @@ fn a_long_name_works_on_an_engine_that_refuses_privileged() {
     c.name = format!("{}-{}", c.name, "x".repeat(49 - c.name.len() - 1));
     assert_eq!(c.name.len(), 49);
     let cache = tempfile::tempdir().unwrap();
-    let out = run(c
-        .kindling(&[
-            "create",
-            "cluster",
-            "--name",
-            &c.name,
-            "--image",
-            &standin_image(),
-        ])
-        .env("XDG_CACHE_HOME", cache.path()));
+    let out = run(c.create_cmd(&[]).env("XDG_CACHE_HOME", cache.path()));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.stderr.contains("sethostname"), "{}", out.stderr);
 }

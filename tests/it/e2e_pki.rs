@@ -189,14 +189,6 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The engine socket this machine's tests use.
-fn engine_socket() -> Option<PathBuf> {
-    match std::env::var("DOCKER_HOST") {
-        Ok(h) if !h.is_empty() => h.strip_prefix("unix://").map(PathBuf::from),
-        _ => Some(PathBuf::from("/var/run/docker.sock")),
-    }
-}
-
 /// A PEM certificate read from a node, parsed.
 fn node_cert(node: &str, path: &str) -> Vec<u8> {
     let pem = node_exec(node, &["cat", path]);
@@ -275,18 +267,8 @@ fn certificates_follow_the_engine_clock_and_pre_release_gates() {
         version.display(),
         offset.display()
     ));
-    let image = standin_image();
     let out = run(c
-        .kindling(&[
-            "create",
-            "cluster",
-            "--name",
-            &c.name,
-            "--image",
-            &image,
-            "--config",
-            config.to_str().unwrap(),
-        ])
+        .create_cmd(&["--config", config.to_str().unwrap()])
         .env("DOCKER_HOST", engine.docker_host()));
     let cp = format!("{}-control-plane", c.name);
     assert_eq!(

@@ -2,6 +2,7 @@
 //! and 3): kind-identical containers, published ports, mounts, the privileged fallback, pulls
 //! from a real registry, atomic rollback on signals, concurrent creates and idempotent deletes.
 
+use crate::common::docker_proxy::{DockerProxy, ProxyMode};
 use crate::common::registry::{Registry, StallingProxy};
 use crate::common::*;
 use std::io::{BufRead, BufReader};
@@ -379,20 +380,8 @@ fn create_hung_in_init(
     env: &[(&str, &str)],
 ) -> (Child, BufReader<std::process::ChildStderr>, String, String) {
     let config = c.config_with_directives("hang kubeadm init\n", "");
-    let image = standin_image();
-    let mut args = vec![
-        "create",
-        "cluster",
-        "--name",
-        &c.name,
-        "--image",
-        &image,
-        "--config",
-        config.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let mut cmd = c.kindling(&args);
-    cmd.envs(env.iter().copied());
+    let mut cmd = c.create_cmd(&["--config", config.to_str().unwrap()]);
+    cmd.args(extra).envs(env.iter().copied());
     let (child, reader, seen) = spawn_until(cmd, "Starting control-plane");
     let node = format!("{}-control-plane", c.name);
     eventually(
@@ -420,22 +409,6 @@ fn finish(
     std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
     seen.push_str(&rest);
     (child.wait().unwrap().code().unwrap_or(-1), seen)
-}
-
-fn assert_left_nothing(c: &TestCluster, volumes: &[String]) {
-    assert!(
-        c.containers().is_empty(),
-        "containers left: {:?}",
-        c.containers()
-    );
-    for v in volumes {
-        assert!(!volume_exists(v), "volume {v} left behind");
-    }
-    let kubeconfig = std::fs::read_to_string(c.kubeconfig()).unwrap_or_default();
-    assert!(
-        !kubeconfig.contains(&c.name),
-        "kubeconfig entry left:\n{kubeconfig}"
-    );
 }
 
 #[test]
@@ -555,97 +528,25 @@ fn signals_while_waiting_for_the_kubeconfig_lock_and_signals_ignored_at_start() 
     }
 }
 
-/// A proxy in front of the Docker socket that stops passing requests on once frozen (answers
-/// still flow back), so a test can make kindling's cleanup hang.
-struct FreezingDockerProxy {
-    dir: tempfile::TempDir,
-    /// 0: pass, 1: frozen, 2: closed (held requests are dropped).
-    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
-}
-
-impl FreezingDockerProxy {
-    fn start() -> FreezingDockerProxy {
-        use std::os::unix::net::{UnixListener, UnixStream};
-        let upstream = std::env::var("DOCKER_HOST")
-            .ok()
-            .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
-            .unwrap_or_else(|| "/var/run/docker.sock".to_string());
-        let dir = tempfile::tempdir().unwrap();
-        let listener = UnixListener::bind(dir.path().join("docker.sock")).unwrap();
-        let state = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
-        let shared = state.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = UnixStream::connect(&upstream) else {
-                    continue;
-                };
-                let (mut from_server, mut to_client) =
-                    (server.try_clone().unwrap(), client.try_clone().unwrap());
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut from_server, &mut to_client);
-                    // The end of an exec's output stream reaches the client.
-                    let _ = to_client.shutdown(std::net::Shutdown::Write);
-                });
-                let (mut from_client, mut to_server) = (client, server);
-                let state = shared.clone();
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 << 10];
-                    loop {
-                        let n = match std::io::Read::read(&mut from_client, &mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => n,
-                        };
-                        // Hold the request while frozen; a closed proxy drops it.
-                        while state.load(Ordering::SeqCst) == 1 {
-                            std::thread::park_timeout(Duration::from_millis(50));
-                        }
-                        if state.load(Ordering::SeqCst) == 2
-                            || std::io::Write::write_all(&mut to_server, &buf[..n]).is_err()
-                        {
-                            break;
-                        }
-                    }
-                    let _ = to_server.shutdown(std::net::Shutdown::Write);
-                });
-            }
-        });
-        FreezingDockerProxy { dir, state }
-    }
-
-    fn docker_host(&self) -> String {
-        format!("unix://{}", self.dir.path().join("docker.sock").display())
-    }
-
-    fn set(&self, state: u8) {
-        self.state.store(state, Ordering::SeqCst);
-    }
-}
-
-impl Drop for FreezingDockerProxy {
-    fn drop(&mut self) {
-        self.set(2);
-    }
-}
-
 #[test]
 fn sigquit_abandons_a_cleanup_that_hangs() {
     if !docker_available() {
         return;
     }
     let c = TestCluster::new("quit-stuck");
-    let proxy = FreezingDockerProxy::start();
+    let proxy = DockerProxy::start();
     let host = proxy.docker_host();
     let (child, mut reader, mut seen, node) =
         create_hung_in_init(&c, &[], &[("DOCKER_HOST", host.as_str())]);
     // From now on the engine never answers kindling, so its cleanup hangs.
-    proxy.set(1);
+    proxy.set(ProxyMode::HoldAll);
     // Bound for a build where SIGQUIT does not end the cleanup: the engine answers again after
     // a minute, the cleanup completes, and the exit code below is wrong instead of a hang.
     let (done, wait) = std::sync::mpsc::channel::<()>();
-    let state = proxy.state.clone();
+    let switch = proxy.switch();
     let watchdog = std::thread::spawn(move || {
         if wait.recv_timeout(Duration::from_secs(60)).is_err() {
-            state.store(0, Ordering::SeqCst);
+            switch(ProxyMode::Pass);
         }
     });
     signal(&child, "INT");
@@ -688,21 +589,10 @@ fn sigquit_abandons_a_cleanup_that_hangs() {
 }
 
 /// Builds an image that must really be pulled: the stand-in plus a layer of random bytes.
-fn unique_image(tag: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
+fn unique_image(tag: &str) -> DerivedImage {
     let mut noise = vec![0u8; 4 << 20];
     getrandom::fill(&mut noise).unwrap();
-    std::fs::write(dir.path().join("noise"), noise).unwrap();
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        format!("FROM {}\nCOPY noise /noise\n", standin_image()),
-    )
-    .unwrap();
-    run(Command::new("docker")
-        .args(["build", "-q", "-t", tag])
-        .arg(dir.path()))
-    .ok();
-    tag.to_string()
+    DerivedImage::build_as(tag.to_string(), "COPY noise /noise\n", &[("noise", &noise)])
 }
 
 #[test]
@@ -714,7 +604,7 @@ fn pulls_from_a_registry_and_sigint_during_pull_leaves_nothing() {
     let proxy = StallingProxy::start(registry.port);
     let tag = unique_name("img");
     let pushed = format!("127.0.0.1:{}/kindling/pulltest:{tag}", registry.port);
-    unique_image(&pushed);
+    let _image = unique_image(&pushed);
     run(Command::new("docker").args(["push", &pushed])).ok();
     run(Command::new("docker").args(["rmi", &pushed])).ok();
     // Interrupted pull: the proxy holds the blob downloads, so the pull is certainly running.
@@ -767,9 +657,9 @@ fn pulls_from_a_registry_and_sigint_during_pull_leaves_nothing() {
         out.stderr
     );
     assert_left_nothing(&c, &[]);
-    for image in [pushed, via_proxy] {
-        let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
-    }
+    let _ = Command::new("docker")
+        .args(["rmi", "-f", &via_proxy])
+        .output();
 }
 
 #[test]
@@ -796,23 +686,12 @@ fn a_node_that_never_boots_is_named_with_its_log_and_rolled_back() {
         return;
     }
     // An image whose entrypoint prints a line and exits instead of starting systemd.
-    let tag = format!("kindling-test/noboot:{}", unique_name("img"));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo this node cannot boot; exit 3\"]\n",
-            standin_image()
-        ),
-    )
-    .unwrap();
-    run(Command::new("docker")
-        .args(["build", "-q", "-t", &tag])
-        .arg(dir.path()))
-    .ok();
+    let image = DerivedImage::build(
+        "noboot",
+        "ENTRYPOINT [\"/bin/sh\", \"-c\", \"echo this node cannot boot; exit 3\"]\n",
+    );
     let c = TestCluster::new("noboot");
-    let out = run(&mut c.kindling(&["create", "cluster", "--name", &c.name, "--image", &tag]));
-    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    let out = run(&mut c.kindling(&["create", "cluster", "--name", &c.name, "--image", &image.0]));
     assert_eq!(out.code, 1, "{}", out.stderr);
     let node = format!("{}-control-plane", c.name);
     assert!(

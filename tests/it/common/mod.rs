@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod docker_proxy;
 pub mod registry;
 
 use std::path::{Path, PathBuf};
@@ -162,12 +163,16 @@ impl TestCluster {
         cmd
     }
 
-    /// `kindling create cluster --name <name> --image <stand-in> <extra>`.
+    /// `kindling create cluster --name <name> --image <stand-in> <extra>`, run.
     pub fn create(&self, extra: &[&str]) -> Run {
-        let image = standin_image();
-        let mut args = vec!["create", "cluster", "--name", &self.name, "--image", &image];
-        args.extend_from_slice(extra);
-        run(&mut self.kindling(&args))
+        run(&mut self.create_cmd(extra))
+    }
+
+    /// `kindling create cluster --name <name> --image <stand-in> <extra>`, to run.
+    pub fn create_cmd(&self, extra: &[&str]) -> Command {
+        let mut cmd = self.kindling(&["create", "cluster", "--name", &self.name, "--image"]);
+        cmd.arg(standin_image()).args(extra);
+        cmd
     }
 
     /// Writes a kind config into the test's directory and returns its path.
@@ -376,4 +381,66 @@ pub fn dead_pid() -> u32 {
     let pid = child.id();
     child.wait().expect("wait for true");
     pid
+}
+
+/// The engine socket this machine's tests use: `DOCKER_HOST`'s path when it is a `unix://`
+/// address, the default socket when it is unset; `None` for any other address.
+pub fn engine_socket() -> Option<PathBuf> {
+    match std::env::var("DOCKER_HOST") {
+        Ok(h) if !h.is_empty() => h.strip_prefix("unix://").map(PathBuf::from),
+        _ => Some(PathBuf::from("/var/run/docker.sock")),
+    }
+}
+
+/// Asserts that `c` left nothing: no container, none of `volumes`, no kubeconfig entry.
+pub fn assert_left_nothing(c: &TestCluster, volumes: &[String]) {
+    assert!(
+        c.containers().is_empty(),
+        "containers left: {:?}",
+        c.containers()
+    );
+    for v in volumes {
+        assert!(!volume_exists(v), "volume {v} left behind");
+    }
+    let kubeconfig = std::fs::read_to_string(c.kubeconfig()).unwrap_or_default();
+    assert!(
+        !kubeconfig.contains(&c.name),
+        "kubeconfig entry left:\n{kubeconfig}"
+    );
+}
+
+/// A throwaway image built `FROM` the stand-in with a Dockerfile tail; removed on drop.
+pub struct DerivedImage(pub String);
+
+impl DerivedImage {
+    /// `kindling-test/<what>:<unique tag>` from the stand-in with `dockerfile_tail` appended.
+    pub fn build(what: &str, dockerfile_tail: &str) -> DerivedImage {
+        let tag = format!("kindling-test/{what}:{}", unique_name("img"));
+        DerivedImage::build_as(tag, dockerfile_tail, &[])
+    }
+
+    /// `tag` from the stand-in with `dockerfile_tail` appended, `files` (name, contents) in its
+    /// build context.
+    pub fn build_as(tag: String, dockerfile_tail: &str, files: &[(&str, &[u8])]) -> DerivedImage {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, contents) in files {
+            std::fs::write(dir.path().join(name), contents).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            format!("FROM {}\n{dockerfile_tail}", standin_image()),
+        )
+        .unwrap();
+        run(Command::new("docker")
+            .args(["build", "-q", "-t", &tag])
+            .arg(dir.path()))
+        .ok();
+        DerivedImage(tag)
+    }
+}
+
+impl Drop for DerivedImage {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
 }
