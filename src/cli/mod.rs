@@ -328,7 +328,8 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 /// Writes text to stderr; a closed stderr is not an error (nothing could report it).
 fn print_stderr(text: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
+    // Like every other line on stderr: no token or private key gets through.
+    let _ = err.write_all(crate::report::redact(text).as_bytes());
 }
 
 /// Runs the CLI and returns the process exit code.

@@ -1,7 +1,7 @@
 //! "Writing configuration": each node's kubeadm config at `/kind/kubeadm.conf` and the PKI and
-//! kubeconfig files on control planes (nothing on workers), one archive per node; and
-//! containerd patches, written before a node starts. Everything here goes through the archive
-//! API, never a process in the node, so it runs while the nodes boot.
+//! kubeconfig files on control planes (nothing on workers), while the nodes boot: once systemd
+//! runs in a node, one command reads what kindling needs from it and one `tar -x` writes its
+//! files. containerd patches go in through the archive API before the node starts.
 
 use super::{Ctx, Node};
 use crate::cluster::kubeadm::{self, KubeadmCommand, RenderInput};
@@ -272,16 +272,14 @@ const STORAGE_MANIFEST: &str = "/kind/manifests/default-storage.yaml";
 const NODE_FILE_LIMIT: u64 = 4 << 20;
 
 /// Text files of the node (`None` for each one missing), read by one command once commands may
-/// run in it: each file as its size in bytes on a line, then its bytes; `-` when missing.
+/// run in it: each file as its size in bytes on a line, then its bytes; `-` when missing, and
+/// `! SIZE` alone when larger than [`NODE_FILE_LIMIT`] (so the output stays bounded).
 async fn read_texts(ctx: &Ctx, node: &Node, paths: &[&str]) -> anyhow::Result<Vec<Option<String>>> {
     node.usable().await?;
-    let script = r#"for f; do if [ -e "$f" ]; then wc -c < "$f" && cat "$f" || exit 1; else echo -; fi; done"#;
-    let mut argv = vec![
-        "sh".to_string(),
-        "-c".to_string(),
-        script.to_string(),
-        "sh".to_string(),
-    ];
+    let script = format!(
+        r#"for f; do if [ -e "$f" ]; then n=$(wc -c < "$f") || exit 1; if [ "$n" -gt {NODE_FILE_LIMIT} ]; then echo "! $n"; else echo "$n"; cat "$f" || exit 1; fi; else echo -; fi; done"#
+    );
+    let mut argv = vec!["sh".to_string(), "-c".to_string(), script, "sh".to_string()];
     argv.extend(paths.iter().map(|p| p.to_string()));
     let what = || {
         format!(
@@ -299,19 +297,29 @@ async fn read_texts(ctx: &Ctx, node: &Node, paths: &[&str]) -> anyhow::Result<Ve
     files
         .into_iter()
         .zip(paths)
-        .map(|(bytes, path)| match bytes {
-            Some(b) if b.len() as u64 > NODE_FILE_LIMIT => anyhow::bail!(
-                "{path} on node \"{}\" is larger than {}",
+        .map(|(file, path)| match file {
+            Sized::TooLarge(size) => anyhow::bail!(
+                "{path} on node \"{}\" is {}, more than the {} kindling reads",
                 node.name,
+                crate::input::format_bytes(size),
                 crate::input::format_bytes(NODE_FILE_LIMIT)
             ),
-            other => Ok(other.map(|b| String::from_utf8_lossy(b).into_owned())),
+            Sized::Missing => Ok(None),
+            Sized::Bytes(b) => Ok(Some(String::from_utf8_lossy(b).into_owned())),
         })
         .collect()
 }
 
-/// Splits `count` files written as `<size>\n<bytes>` or `-\n` (missing).
-fn split_sized(mut out: &[u8], count: usize) -> anyhow::Result<Vec<Option<&[u8]>>> {
+/// One file of [`read_texts`]'s output.
+#[derive(Debug, PartialEq, Eq)]
+enum Sized<'a> {
+    Missing,
+    TooLarge(u64),
+    Bytes(&'a [u8]),
+}
+
+/// Splits `count` files written as `<size>\n<bytes>`, `-\n` (missing) or `! <size>\n`.
+fn split_sized(mut out: &[u8], count: usize) -> anyhow::Result<Vec<Sized<'_>>> {
     let mut files = Vec::with_capacity(count);
     for _ in 0..count {
         let newline = out
@@ -321,14 +329,19 @@ fn split_sized(mut out: &[u8], count: usize) -> anyhow::Result<Vec<Option<&[u8]>
         let head = std::str::from_utf8(&out[..newline]).unwrap_or("").trim();
         out = &out[newline + 1..];
         if head == "-" {
-            files.push(None);
+            files.push(Sized::Missing);
+            continue;
+        }
+        if let Some(size) = head.strip_prefix('!') {
+            let size = size.trim().parse().context("unexpected size line")?;
+            files.push(Sized::TooLarge(size));
             continue;
         }
         let size: usize = head
             .parse()
             .with_context(|| format!("unexpected size line {head:?}"))?;
         anyhow::ensure!(out.len() >= size, "a file was cut short");
-        files.push(Some(&out[..size]));
+        files.push(Sized::Bytes(&out[..size]));
         out = &out[size..];
     }
     anyhow::ensure!(out.is_empty(), "unexpected output after the files");
@@ -374,15 +387,16 @@ mod tests {
 
     #[test]
     fn sized_files_split_back() {
-        let out = b"8\nv1.37.0\n-\n0\n3\na\nb";
-        let files = split_sized(out, 4).unwrap();
+        let out = b"8\nv1.37.0\n-\n0\n! 9000000\n3\na\nb";
+        let files = split_sized(out, 5).unwrap();
         assert_eq!(
             files,
             vec![
-                Some(&b"v1.37.0\n"[..]),
-                None,
-                Some(&b""[..]),
-                Some(&b"a\nb"[..])
+                Sized::Bytes(&b"v1.37.0\n"[..]),
+                Sized::Missing,
+                Sized::Bytes(&b""[..]),
+                Sized::TooLarge(9_000_000),
+                Sized::Bytes(&b"a\nb"[..])
             ]
         );
         assert!(split_sized(b"8\nv1.3", 1).is_err(), "cut short");

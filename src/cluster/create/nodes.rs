@@ -4,7 +4,7 @@
 //! node it is about to use, so configuration is written while the nodes boot.
 
 use super::plan::{Plan, PlannedContainer};
-use super::privileges::{Privileges, refuses_privileged};
+use super::privileges::{Privileges, refuses_privileged, refuses_privileged_message};
 use super::{Ctx, Node};
 use crate::config::NodeRole;
 use crate::docker::{ContainerSpec, DockerError, Engine, Security};
@@ -18,6 +18,8 @@ use tokio::time::Instant;
 
 /// How long a node may take to boot to the point kubeadm can use it.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a boot failure waits for the node's whole log.
+const LOG_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many log lines a boot failure shows.
 const LOG_TAIL: usize = 25;
 
@@ -68,25 +70,38 @@ async fn create_one(
         remembered = choice.remembered;
     }
     let mut launched = launch(ctx, &spec, internal).await;
-    if remembered && let Err(e) = &launched {
+    if remembered
+        && let Err(failed) = &launched
+        && failed.is_capability_problem()
+    {
         // The engine changed since the set was remembered: start over as on a new engine.
-        privileges.forget(ctx, &format!("{e:#}"));
-        remove(ctx, &spec.name).await?;
+        privileges.forget(ctx, &format!("{:#}", failed.error));
+        failed.clean_up(ctx, &spec.name).await?;
         spec.security = privileges.choose(ctx, &spec.image).await?.security;
         launched = launch(ctx, &spec, internal).await;
     }
-    if let Err(e) = &launched
+    if let Err(failed) = &launched
         && spec.security == Security::Privileged
-        && let Some(refusal) = e
+        && failed.created
+        && let Some(refusal) = failed
+            .error
             .downcast_ref::<DockerError>()
             .filter(|d| refuses_privileged(d))
     {
         let why = refusal.message();
-        remove(ctx, &spec.name).await?;
+        failed.clean_up(ctx, &spec.name).await?;
         spec.security = privileges.refused(ctx, &spec.image, &why).await?;
+        if remembered {
+            // The remembered set failed and --privileged too: the probe just remembered anew.
+            ctx.reporter
+                .debug(1, "probed the engine again after a remembered set failed");
+        }
         launched = launch(ctx, &spec, internal).await;
+    } else if remembered && spec.security == Security::Privileged && launched.is_ok() {
+        // The engine now grants --privileged: what was remembered no longer applies.
+        privileges.forget_on_disk(ctx);
     }
-    launched?;
+    launched.map_err(|failed| failed.error)?;
     let details = ctx.engine.inspect_container(&spec.name).await?;
     if ctx.config.has_ipv6() && details.ipv6.is_empty() && internal {
         anyhow::bail!(
@@ -106,21 +121,61 @@ async fn create_one(
 }
 
 /// Creates the container, writes what must be in place before it boots, and starts it.
-async fn launch(ctx: &Ctx, spec: &ContainerSpec, internal: bool) -> anyhow::Result<()> {
+async fn launch(ctx: &Ctx, spec: &ContainerSpec, internal: bool) -> Result<(), Launch> {
     let engine = ctx.engine.clone();
     let created = spec.clone();
     tracked(ctx, async move {
         engine.create_container(&created).await.map(|_| ())
     })
-    .await?;
-    if internal {
-        // Before systemd starts containerd, so the patched config needs no restart.
-        super::config::patch_containerd(ctx, &spec.name).await?;
+    .await
+    .map_err(|e| Launch {
+        created: false,
+        error: e.into(),
+    })?;
+    let after_create = async {
+        if internal {
+            // Before systemd starts containerd, so the patched config needs no restart.
+            super::config::patch_containerd(ctx, &spec.name).await?;
+        }
+        let engine = ctx.engine.clone();
+        let name = spec.name.clone();
+        tracked(ctx, async move { engine.start_container(&name).await }).await?;
+        anyhow::Ok(())
+    };
+    after_create.await.map_err(|error| Launch {
+        created: true,
+        error,
+    })
+}
+
+/// A failed [`launch`]: whether the container was made (so it is this run's to remove).
+struct Launch {
+    created: bool,
+    error: anyhow::Error,
+}
+
+impl Launch {
+    /// The engine would not grant the security asked for: an unknown capability at create
+    /// (`invalid CapAdd`), or the runtime unable to apply the set at start.
+    fn is_capability_problem(&self) -> bool {
+        let message = match self.error.downcast_ref::<DockerError>() {
+            Some(e) => e.message(),
+            None => return false,
+        };
+        if self.created {
+            refuses_privileged_message(&message) || message.contains("operation not permitted")
+        } else {
+            message.contains("capabilit") || message.contains("CapAdd")
+        }
     }
-    let engine = ctx.engine.clone();
-    let name = spec.name.clone();
-    tracked(ctx, async move { engine.start_container(&name).await }).await?;
-    Ok(())
+
+    /// Removes the container when this run made it; never one of the same name it did not.
+    async fn clean_up(&self, ctx: &Ctx, name: &str) -> Result<(), DockerError> {
+        if self.created {
+            remove(ctx, name).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn remove(ctx: &Ctx, name: &str) -> Result<(), DockerError> {
@@ -247,11 +302,11 @@ async fn follow_boot(
             BOOT_TIMEOUT.as_secs()
         ),
     };
-    let full = engine
-        .container_logs(name)
-        .await
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or(log);
+    // The engine may be what hangs: the full log is worth a few seconds, no more.
+    let full = match tokio::time::timeout(LOG_READ_TIMEOUT, engine.container_logs(name)).await {
+        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => log,
+    };
     let lines: Vec<&str> = full.lines().collect();
     let tail = lines[lines.len().saturating_sub(LOG_TAIL)..].join("\n");
     anyhow::bail!("node \"{name}\" {why}; last lines of its log:\n{tail}")
@@ -260,7 +315,9 @@ async fn follow_boot(
 /// systemd's banner as PID 1 (`systemd 252 running in system mode (…)`): the entrypoint has
 /// finished changing mounts and cgroups, so commands may run in the node without racing it.
 fn systemd_line(line: &str) -> bool {
-    line.starts_with("systemd ") && line.contains(" running in system mode")
+    let plain = without_escapes(line);
+    let plain = plain.trim();
+    plain.starts_with("systemd ") && plain.contains(" running in system mode")
 }
 
 /// The log line after which a node can run kubeadm: systemd (PID 1, so it can start the
@@ -340,6 +397,9 @@ mod tests {
             "systemd 252.39-1~deb12u2 running in system mode (+PAM +AUDIT default-hierarchy=unified)"
         ));
         assert!(!systemd_line("INFO: starting init"));
+        assert!(systemd_line(
+            "\x1b[0m\rsystemd 256.5-2 running in system mode (+PAM)"
+        ));
         assert!(!ready_line(
             "[  OK  ] Reached target basic.target - Basic System."
         ));

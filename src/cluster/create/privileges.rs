@@ -98,6 +98,18 @@ impl Privileges {
         Ok(security)
     }
 
+    /// The engine granted `--privileged` after a remembered set failed: drop its entry from
+    /// the cache file too, so later creates do not try the stale set first.
+    pub fn forget_on_disk(&self, ctx: &Ctx) {
+        let Some(path) = &self.cache else {
+            return;
+        };
+        if let Err(e) = forget_engine(path, &ctx.info) {
+            ctx.reporter
+                .debug(1, &format!("could not update {}: {e}", path.display()));
+        }
+    }
+
     /// A node failed to start with the remembered set: forget it; the next choice probes.
     pub fn forget(&self, ctx: &Ctx, why: &str) {
         let had = self
@@ -219,12 +231,33 @@ fn remember(path: &Path, info: &EngineInfo, capabilities: &[String]) -> std::io:
             capabilities: capabilities.to_vec(),
         },
     );
+    write_cache(path, &cache)
+}
+
+/// Writes the cache atomically: a temporary file in the same directory, then a rename.
+fn write_cache(path: &Path, cache: &EngineCache) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut tmp, &cache).map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut tmp, cache).map_err(std::io::Error::other)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Removes this engine's entry from the cache file (a missing file is fine).
+fn forget_engine(path: &Path, info: &EngineInfo) -> std::io::Result<()> {
+    let Some(key) = engine_key(info) else {
+        return Ok(());
+    };
+    let mut cache = match std::fs::read(path) {
+        Ok(text) => parse_cache(&String::from_utf8_lossy(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if cache.engines.remove(&key).is_none() {
+        return Ok(());
+    }
+    write_cache(path, &cache)
 }
 
 fn known_capability_name(name: &str) -> bool {
@@ -234,7 +267,12 @@ fn known_capability_name(name: &str) -> bool {
 
 /// The runtime's answer when it cannot grant every capability `--privileged` asks for.
 pub(super) fn refuses_privileged(err: &DockerError) -> bool {
-    err.message().contains("apply caps")
+    refuses_privileged_message(&err.message())
+}
+
+/// [`refuses_privileged`] on the engine's message.
+pub(super) fn refuses_privileged_message(message: &str) -> bool {
+    message.contains("apply caps")
 }
 
 /// Asks the engine which capabilities its runtime holds: a throwaway container in the host PID
@@ -458,6 +496,15 @@ mod tests {
             remember(&path, &info, &caps).unwrap();
             assert_eq!(remembered_capabilities(&path, &info), Some(caps.clone()));
         }
+        // An engine that now grants --privileged loses its entry; others keep theirs.
+        remember(&path, &upgraded, &caps[..1]).unwrap();
+        forget_engine(&path, &info).unwrap();
+        assert_eq!(remembered_capabilities(&path, &info), None);
+        assert_eq!(
+            remembered_capabilities(&path, &upgraded),
+            Some(caps[..1].to_vec())
+        );
+        forget_engine(&dir.path().join("missing.json"), &info).unwrap();
         // A directory where the file should be: unreadable, and remembering fails without panic.
         std::fs::remove_file(&path).unwrap();
         std::fs::create_dir(&path).unwrap();
