@@ -53,14 +53,35 @@ impl Reporter for Silent {
 pub const REDACTED: &str = "<redacted>";
 
 /// `text` with every secret kindling handles replaced by [`REDACTED`]: kubeadm bootstrap
-/// tokens (`[a-z0-9]{6}.[a-z0-9]{16}`, in kubeadm configs and kubeadm's own output) and PEM
-/// private-key blocks. Every line shown to the user passes through it, at any verbosity.
+/// tokens (`[a-z0-9]{6}.[a-z0-9]{16}`, in kubeadm configs and kubeadm's own output), PEM
+/// private-key blocks (also one whose BEGIN line was cut off) and kubeconfig `client-key-data`. Every line shown to the user passes through it, at any verbosity.
 pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     let without_keys = redact_private_keys(text);
-    match redact_tokens(&without_keys) {
+    let without_data = match redact_key_data(&without_keys) {
         Some(clean) => std::borrow::Cow::Owned(clean),
         None => without_keys,
+    };
+    match redact_tokens(&without_data) {
+        Some(clean) => std::borrow::Cow::Owned(clean),
+        None => without_data,
     }
+}
+
+/// A kubeconfig's `client-key-data:` (base64 of a private key): the rest of its line goes.
+/// `None` when there is none.
+fn redact_key_data(text: &str) -> Option<String> {
+    const FIELD: &str = "client-key-data:";
+    if !text.contains(FIELD) {
+        return None;
+    }
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| match line.find(FIELD) {
+            Some(at) => format!("{} {REDACTED}", &line[..at + FIELD.len()]),
+            None => line.to_string(),
+        })
+        .collect();
+    Some(lines.join("\n"))
 }
 
 fn redact_private_keys(text: &str) -> std::borrow::Cow<'_, str> {
@@ -90,6 +111,19 @@ fn redact_private_keys(text: &str) -> std::borrow::Cow<'_, str> {
             }
             None => "",
         };
+    }
+    // The end of a key whose BEGIN line was cut off (the tail of a command's output).
+    // (Complete keys were handled above, so an END line left in `rest` has lost its BEGIN.)
+    if let Some(key_end) = rest.rfind(KEY_END) {
+        let line = rest[..key_end].rfind('\n').map_or(0, |i| i + 1);
+        if rest[line..].starts_with("-----END ") {
+            // From the blank line before the key (or the start) up to its END line.
+            let before_key = rest[..line].rfind("\n\n").map_or(0, |i| i + 2);
+            out.push_str(&rest[..before_key]);
+            out.push_str(REDACTED);
+            rest = &rest[key_end + KEY_END.len()..];
+            changed = true;
+        }
     }
     if !changed {
         return std::borrow::Cow::Borrowed(text);
@@ -149,6 +183,19 @@ mod tests {
         assert_eq!(redact(key), "before\n<redacted>\nafter");
         let cut = "x -----BEGIN PRIVATE KEY-----\nMIIE";
         assert_eq!(redact(cut), "x <redacted>");
+        // A tail that starts inside a key: everything of it up to its END line goes.
+        let tail = "MIIEvQIBADAN\nBgkqhkiG9w0B\n-----END RSA PRIVATE KEY-----\nnext";
+        assert_eq!(redact(tail), "<redacted>\nnext");
+        let after_cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n\nMIIE\n-----END EC PRIVATE KEY-----";
+        assert_eq!(
+            redact(after_cert),
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n\n<redacted>"
+        );
+        let kubeconfig = "users:\n- user:\n    client-certificate-data: LS0tQ\n    client-key-data: LS0tLS1CRUdJTi\n";
+        assert_eq!(
+            redact(kubeconfig),
+            "users:\n- user:\n    client-certificate-data: LS0tQ\n    client-key-data: <redacted>\n"
+        );
         // Not secrets: certificates, longer words, upper case, host names.
         for kept in [
             "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
