@@ -54,7 +54,8 @@ pub const REDACTED: &str = "<redacted>";
 
 /// `text` with every secret kindling handles replaced by [`REDACTED`]: kubeadm bootstrap
 /// tokens (`[a-z0-9]{6}.[a-z0-9]{16}`, in kubeadm configs and kubeadm's own output), PEM
-/// private-key blocks (also one whose BEGIN line was cut off) and kubeconfig `client-key-data`. Every line shown to the user passes through it, at any verbosity.
+/// private-key blocks (also one whose BEGIN line was cut off) and kubeconfig
+/// `client-key-data`. Every line shown to the user passes through it, at any verbosity.
 pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     let without_keys = redact_private_keys(text);
     let without_data = match redact_key_data(&without_keys) {
