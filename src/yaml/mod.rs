@@ -98,3 +98,5 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Cow<'_, str>, YamlError> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+pub(crate) mod trouble;

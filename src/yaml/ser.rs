@@ -226,49 +226,28 @@ impl SeqOut {
     }
 }
 
-impl ser::SerializeSeq for SeqOut {
-    type Ok = Out;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Out, Error> {
-        Ok(self.done())
-    }
+/// serde's sequence-like traits all collect elements the same way.
+macro_rules! sequence_like {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl ser::$trait for SeqOut {
+            type Ok = Out;
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Out, Error> {
+                Ok(self.done())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqOut {
-    type Ok = Out;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Out, Error> {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqOut {
-    type Ok = Out;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Out, Error> {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeTupleVariant for SeqOut {
-    type Ok = Out;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Out, Error> {
-        Ok(self.done())
-    }
-}
+sequence_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl MapOut {
     fn done(self) -> Out {

@@ -8,21 +8,8 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn exits(node: &str) -> Vec<Value> {
-    let out = run(Command::new("docker").args([
-        "exec",
-        node,
-        "cat",
-        "/var/log/kindling-standin/exits.jsonl",
-    ]));
-    out.stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn kubeadm_exit(node: &str) -> (i64, i64) {
-    let e = exits(node)
+    let e = standin_exits(node)
         .into_iter()
         .find(|e| e["tool"] == "kubeadm")
         .unwrap_or_else(|| panic!("no kubeadm run in {node}"));

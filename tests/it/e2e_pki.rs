@@ -229,15 +229,8 @@ fn kubeconfig_cert(node: &str, file: &str) -> Vec<u8> {
 }
 
 fn kubeadm_exit_code(node: &str) -> Option<i64> {
-    let out = run(Command::new("docker").args([
-        "exec",
-        node,
-        "cat",
-        "/var/log/kindling-standin/exits.jsonl",
-    ]));
-    out.stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    standin_exits(node)
+        .into_iter()
         .find(|e| e["tool"] == "kubeadm")
         .and_then(|e| e["exit_code"].as_i64())
 }

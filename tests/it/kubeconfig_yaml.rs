@@ -11,181 +11,6 @@ use std::process::Command;
 
 const ADMIN_CONF: &str = include_str!("../fixtures/kubeconfig/admin.conf");
 
-/// Strings YAML 1.1 or 1.2 readers take for something else, and other awkward text.
-const SPECIAL: &[&str] = &[
-    "on",
-    "On",
-    "ON",
-    "off",
-    "Off",
-    "OFF",
-    "y",
-    "Y",
-    "n",
-    "N",
-    "yes",
-    "Yes",
-    "YES",
-    "no",
-    "No",
-    "NO",
-    "true",
-    "True",
-    "false",
-    "FALSE",
-    "~",
-    "null",
-    "Null",
-    "NULL",
-    "",
-    " ",
-    "1_000",
-    "0x1F",
-    "0o17",
-    "017",
-    "08",
-    "0b101",
-    "1:20",
-    "190:20:30.15",
-    ".inf",
-    "-.Inf",
-    ".nan",
-    "1e3",
-    "6443",
-    "-1",
-    "+1",
-    "1.5",
-    "1.",
-    "2001-12-14",
-    "2001-12-14t21:59:43.10-05:00",
-    "<<",
-    "=",
-    " lead",
-    "trail ",
-    "a: b",
-    "a #b",
-    "#c",
-    "- a",
-    "-",
-    "---",
-    "...",
-    "?",
-    ":",
-    "[a]",
-    "{a}",
-    "*a",
-    "&a",
-    "!a",
-    "|",
-    ">",
-    "'q'",
-    "\"q\"",
-    "%p",
-    "@a",
-    "`a",
-    ",",
-    "tab\there",
-    "two\nlines",
-    "end\n",
-    "\nstart",
-    "cr\rlf\r\n",
-    "back\\slash",
-    "é",
-    "😀",
-    "\u{85}",
-    "\u{A0}",
-    "\u{2028}",
-    "\u{FEFF}",
-    "nul\u{0}byte",
-    "bell\u{7}",
-    "del\u{7F}",
-    "--token=abc",
-    "https://127.0.0.1:6443",
-    "::1",
-];
-
-/// A deterministic generator of awkward strings (xorshift over pieces of YAML trouble).
-fn generated(count: usize, seed: u64) -> Vec<String> {
-    const PIECES: &[&str] = &[
-        "a",
-        "Z",
-        "0",
-        "1",
-        "7",
-        "9",
-        "_",
-        ".",
-        "-",
-        "+",
-        ":",
-        " ",
-        "#",
-        "'",
-        "\"",
-        "\\",
-        "\n",
-        "\t",
-        "\r",
-        "~",
-        "!",
-        "&",
-        "*",
-        "?",
-        "|",
-        ">",
-        "%",
-        "@",
-        "`",
-        ",",
-        "[",
-        "]",
-        "{",
-        "}",
-        "=",
-        "<<",
-        "e",
-        "x",
-        "o",
-        "b",
-        "y",
-        "n",
-        "on",
-        "off",
-        "yes",
-        "no",
-        "true",
-        "null",
-        ".inf",
-        "é",
-        "😀",
-        "\u{0}",
-        "\u{85}",
-        "\u{2028}",
-        "\u{FEFF}",
-        "---",
-        "...",
-        "2001-12-14",
-        "0x",
-        "0o",
-        "1:20",
-    ];
-    let mut state = seed | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    (0..count)
-        .map(|_| {
-            let len = (next() % 6) as usize;
-            (0..len)
-                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
-                .collect()
-        })
-        .collect()
-}
-
 /// A kubeconfig (as JSON, which kubectl and kindling both read) carrying `strings` in every
 /// place kubeconfigs hold user text: names, exec command/args/env, namespaces, extensions (names,
 /// keys and values), install hints.
@@ -363,7 +188,10 @@ fn special_strings_in_every_kubeconfig_field_survive_for_kubectl() {
     let Some(kubectl) = kubectl_or_skip() else {
         return;
     };
-    let strings: Vec<String> = SPECIAL.iter().map(|s| s.to_string()).collect();
+    let strings: Vec<String> = crate::trouble::SPECIAL_STRINGS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     survives_rewrite(&kubectl, &kubeconfig_with(&strings), false);
 }
 
@@ -375,7 +203,11 @@ fn generated_strings_in_every_kubeconfig_field_survive_for_kubectl() {
         return;
     };
     for seed in [1, 0xC0FFEE, 0xDEAD_BEEF] {
-        survives_rewrite(&kubectl, &kubeconfig_with(&generated(200, seed)), seed == 1);
+        survives_rewrite(
+            &kubectl,
+            &kubeconfig_with(&crate::trouble::generated_strings(200, seed)),
+            seed == 1,
+        );
     }
 }
 

@@ -17,4 +17,7 @@ mod e2e_walk;
 mod kubeconfig_files;
 mod kubeconfig_yaml;
 mod pki_peers;
+/// The YAML trouble strings the library's unit tests use, shared by path.
+#[path = "../../src/yaml/trouble.rs"]
+mod trouble;
 mod user_files;

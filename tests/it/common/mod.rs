@@ -263,12 +263,18 @@ pub fn node_exec(node: &str, argv: &[&str]) -> String {
 
 /// Every invocation the stand-in tools logged in a node, oldest first.
 pub fn standin_calls(node: &str) -> Vec<serde_json::Value> {
-    let out = run(Command::new("docker").args([
-        "exec",
-        node,
-        "cat",
-        "/var/log/kindling-standin/calls.jsonl",
-    ]));
+    standin_log(node, "calls.jsonl")
+}
+
+/// Every invocation of a stand-in tool that returned in a node (start, end, exit code).
+pub fn standin_exits(node: &str) -> Vec<serde_json::Value> {
+    standin_log(node, "exits.jsonl")
+}
+
+/// One of the stand-in's JSON-lines logs in a node (empty when it does not exist yet).
+fn standin_log(node: &str, file: &str) -> Vec<serde_json::Value> {
+    let path = format!("/var/log/kindling-standin/{file}");
+    let out = run(Command::new("docker").args(["exec", node, "cat", &path]));
     if out.code != 0 {
         return Vec::new();
     }
