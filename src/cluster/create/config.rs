@@ -11,7 +11,8 @@ use crate::docker::FileToWrite;
 use crate::k8s_version::KubeVersion;
 use crate::pki::{ClusterPki, ControlPlaneRole};
 use anyhow::Context as _;
-use futures_util::future::try_join_all;
+use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, try_join_all};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -30,9 +31,23 @@ pub(crate) struct Kube {
     /// The bootstrap node's `/etc/kubernetes/admin.conf` as kindling wrote it (kubeadm keeps
     /// an existing kubeconfig that matches), the base of the user's kubeconfig entry.
     pub admin_conf: String,
+    /// For each node but the bootstrap one: whether its configuration is written yet.
+    pub written: HashMap<String, tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Kube {
+    /// Waits until `node`'s configuration is written (at once for the bootstrap node).
+    pub async fn written(&self, node: &str) -> anyhow::Result<()> {
+        let Some(wait) = self.written.get(node) else {
+            return Ok(());
+        };
+        wait.clone()
+            .wait_for(|done| *done)
+            .await
+            .map(drop)
+            .map_err(|_| anyhow::anyhow!("the configuration of node \"{node}\" was not written"))
+    }
+
     /// The bootstrap node's Kubernetes version.
     pub fn bootstrap_version(&self) -> &KubeVersion {
         // Every internal node has a version after `write`; the bootstrap node is one of them.
@@ -42,12 +57,13 @@ impl Kube {
 
 const CONTAINERD_CONFIG: &str = "/etc/containerd/config.toml";
 
-/// Renders and writes every node's configuration.
-pub(super) async fn write(
-    ctx: &Ctx,
-    nodes: &[Node],
+/// Reads what the nodes' images hold, writes the bootstrap node's configuration, and returns
+/// the writes to the other nodes, which finish as those nodes boot.
+pub(super) async fn write<'a>(
+    ctx: &'a Ctx,
+    nodes: &'a [Node],
     pki: &Arc<ClusterPki>,
-) -> anyhow::Result<Kube> {
+) -> anyhow::Result<(Kube, Pending<'a>)> {
     let internal: Vec<&Node> = nodes
         .iter()
         .filter(|n| n.role != NodeRole::ExternalLoadBalancer)
@@ -76,26 +92,39 @@ pub(super) async fn write(
         .find(|n| n.name == bootstrap)
         .context("the bootstrap control plane is not among the nodes")?;
     // One command per node: its version and, from the bootstrap node, the manifests too.
-    let read = try_join_all(internal.iter().map(|node| async move {
+    // One read per image: /kind/version comes with the image, so nodes of the same image share
+    // it (each exec costs CPU the booting nodes need). The bootstrap node also gives the
+    // manifests.
+    let mut readers: Vec<&Node> = vec![bootstrap_node];
+    for node in &internal {
+        if !readers.iter().any(|r| r.image == node.image) {
+            readers.push(node);
+        }
+    }
+    let read = try_join_all(readers.iter().map(|node| async move {
         let paths: &[&str] = if node.name == bootstrap_node.name {
             &[VERSION_FILE, CNI_MANIFEST, STORAGE_MANIFEST]
         } else {
             &[VERSION_FILE]
         };
         let texts = read_texts(ctx, node, paths).await?;
-        anyhow::Ok((node, texts))
+        anyhow::Ok((*node, texts))
     }))
     .await?;
-    let mut versions: HashMap<String, KubeVersion> = HashMap::new();
+    let mut by_image: HashMap<&str, KubeVersion> = HashMap::new();
     let (mut cni_manifest, mut storage_manifest) = (None, None);
     for (node, mut texts) in read {
         let version = texts.first_mut().and_then(Option::take);
-        versions.insert(node.name.clone(), parse_version(&node.name, version)?);
+        by_image.insert(&node.image, parse_version(&node.name, version)?);
         if node.name == bootstrap_node.name {
             storage_manifest = texts.get_mut(2).and_then(Option::take);
             cni_manifest = texts.get_mut(1).and_then(Option::take);
         }
     }
+    let versions: HashMap<String, KubeVersion> = internal
+        .iter()
+        .filter_map(|n| Some((n.name.clone(), by_image.get(n.image.as_str())?.clone())))
+        .collect();
     let cni_manifest = if ctx.config.networking.disable_default_cni {
         None
     } else {
@@ -128,30 +157,64 @@ pub(super) async fn write(
                 .context("failed to generate the cluster's certificate authorities")?,
         )
     };
-    let admin_conf = try_join_all(internal.iter().map(|node| {
-        write_node(
-            ctx,
-            node,
-            &pki,
-            &bootstrap,
-            &endpoint,
-            &versions,
-            &cluster_certs,
-        )
-    }))
-    .await?
-    .into_iter()
-    .flatten()
-    .next()
-    .context("no admin.conf was written for the bootstrap control plane")?;
-    Ok(Kube {
-        admin_conf,
-        versions,
-        bootstrap,
-        endpoint,
-        cni_manifest,
-        storage_manifest,
-    })
+    let shared = Arc::new(Shared {
+        pki,
+        bootstrap: bootstrap.clone(),
+        endpoint: endpoint.clone(),
+        versions: versions.clone(),
+        cluster_certs,
+    });
+    let admin_conf = write_node(ctx, bootstrap_node, &shared)
+        .await?
+        .context("no admin.conf was written for the bootstrap control plane")?;
+    // The other nodes are written as each one can run commands, while the bootstrap node
+    // goes on to `kubeadm init`; each join waits for its own node's write.
+    let mut written = HashMap::new();
+    let mut pending = Vec::new();
+    for node in internal.into_iter().filter(|n| n.name != bootstrap) {
+        let (done, wait) = tokio::sync::watch::channel(false);
+        written.insert(node.name.clone(), wait);
+        let shared = shared.clone();
+        pending.push(
+            async move {
+                write_node(ctx, node, &shared).await?;
+                done.send_replace(true);
+                anyhow::Ok(())
+            }
+            .boxed(),
+        );
+    }
+    Ok((
+        Kube {
+            admin_conf,
+            versions,
+            bootstrap,
+            endpoint,
+            cni_manifest,
+            storage_manifest,
+            written,
+        },
+        Pending(pending),
+    ))
+}
+
+/// What every node's write needs from the bootstrap node's configuration.
+struct Shared {
+    pki: Arc<ClusterPki>,
+    bootstrap: String,
+    endpoint: String,
+    versions: HashMap<String, KubeVersion>,
+    cluster_certs: kubeadm::ClusterCertConfig,
+}
+
+/// The writes to the nodes other than the bootstrap one, still running.
+pub(super) struct Pending<'a>(Vec<BoxFuture<'a, anyhow::Result<()>>>);
+
+impl Pending<'_> {
+    /// Runs the writes to the end; the first failure ends them all.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        try_join_all(self.0).await.map(drop)
+    }
 }
 
 /// Renders one node's `/kind/kubeadm.conf`.
@@ -189,15 +252,15 @@ fn render_node(
     })
 }
 
-async fn write_node(
-    ctx: &Ctx,
-    node: &Node,
-    pki: &Arc<ClusterPki>,
-    bootstrap: &str,
-    endpoint: &str,
-    versions: &HashMap<String, KubeVersion>,
-    cluster_certs: &kubeadm::ClusterCertConfig,
-) -> anyhow::Result<Option<String>> {
+/// Writes one node's files once it can run commands; returns the bootstrap node's admin.conf.
+async fn write_node(ctx: &Ctx, node: &Node, shared: &Shared) -> anyhow::Result<Option<String>> {
+    let Shared {
+        pki,
+        bootstrap,
+        endpoint,
+        versions,
+        cluster_certs,
+    } = shared;
     let rendered = render_node(ctx, node, versions, pki, endpoint)?;
     // The config holds the bootstrap token: the reporter redacts it (report::redact).
     ctx.reporter
@@ -208,7 +271,7 @@ async fn write_node(
         mode: 0o644,
     }];
     if node.role == NodeRole::ControlPlane {
-        let (command, role) = if node.name == bootstrap {
+        let (command, role) = if node.name == *bootstrap {
             (KubeadmCommand::Init, ControlPlaneRole::Init)
         } else {
             (KubeadmCommand::Join, ControlPlaneRole::Join)
@@ -238,10 +301,11 @@ async fn write_node(
             mode: f.mode,
         }));
     }
-    let admin_conf = (node.name == bootstrap)
+    let admin_conf = (node.name == *bootstrap)
         .then(|| files.iter().find(|f| f.path == ADMIN_CONF))
         .flatten()
         .map(|f| String::from_utf8_lossy(&f.contents).into_owned());
+    node.usable().await?;
     ctx.engine.write_files_with_tar(&node.name, &files).await?;
     Ok(admin_conf)
 }

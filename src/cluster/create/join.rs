@@ -149,6 +149,7 @@ pub(super) async fn show(
 
 async fn join(ctx: &Ctx, node: &Node, kube: &Kube) -> anyhow::Result<()> {
     node.ready().await?;
+    kube.written(&node.name).await?;
     let version = kube
         .versions
         .get(&node.name)

@@ -351,30 +351,31 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
     // them then overlaps the next steps).
     let registries = registry::prepare(ctx).await?;
     let privileges = privileges::Privileges::load(ctx);
-    // Images, the network and the CAs do not depend on each other.
-    let (pki, (), ()) = tokio::try_join!(
-        pki::generate(ctx),
-        network::ensure(ctx),
-        images::ensure(ctx, &config, &plan_containers),
-    )?;
-    let pki = Arc::new(pki);
-
-    let host = host_facts(ctx, &plan_containers).await?;
-    let planned = plan::plan(
-        &ctx.name,
-        &config,
-        &host,
-        ctx.request.network(),
-        &ctx.request.load_balancer_image,
-        &ctx.create_id,
-    );
-    let boxes = "📦 ".repeat(config.nodes.len());
-    let nodes = ctx
-        .step(
+    // The CAs are needed only once nodes are up: they are made while the nodes are created.
+    let pki = pki::generate(ctx);
+    let nodes = async {
+        tokio::try_join!(
+            network::ensure(ctx),
+            images::ensure(ctx, &config, &plan_containers)
+        )?;
+        let host = host_facts(ctx, &plan_containers).await?;
+        let planned = plan::plan(
+            &ctx.name,
+            &config,
+            &host,
+            ctx.request.network(),
+            &ctx.request.load_balancer_image,
+            &ctx.create_id,
+        );
+        let boxes = "📦 ".repeat(config.nodes.len());
+        ctx.step(
             &format!("Preparing nodes {boxes}"),
             nodes::create_all(ctx, planned, &privileges),
         )
-        .await?;
+        .await
+    };
+    let (pki, nodes) = tokio::try_join!(pki, nodes)?;
+    let pki = Arc::new(pki);
     let registries = registry::connect(ctx, registries, &nodes).await?;
 
     if let Some(lb) = nodes
@@ -387,17 +388,18 @@ async fn run_steps(ctx: &Arc<Ctx>) -> anyhow::Result<CreateReport> {
         )
         .await?;
     }
-    let kube = ctx
+    // The line ends once the bootstrap node is written; the others are written as they boot.
+    let (kube, pending) = ctx
         .step("Writing configuration 📜", config::write(ctx, &nodes, &pki))
         .await?;
-    // From here on each step waits for the node it uses; a node that fails to boot meanwhile
-    // fails the create at once, whatever step is running.
+    // From here on each step waits for the node it uses; a node that fails to boot or to be
+    // written meanwhile fails the create at once, whatever step is running.
     let booted = async {
         try_join_all(nodes.iter().map(Node::ready)).await?;
         anyhow::Ok(())
     };
     let bootstrapped = bootstrap(ctx, &config, &nodes, &kube, &registries);
-    tokio::try_join!(bootstrapped, booted)?;
+    tokio::try_join!(bootstrapped, booted, pending.finish())?;
 
     let ready = if ctx.request.wait > Duration::ZERO {
         Some(wait::run(ctx, &nodes, &kube).await?)
