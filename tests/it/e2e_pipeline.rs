@@ -1,6 +1,7 @@
 //! The pipelined create (issue 12): nodes used only once ready, a node failing to boot while
-//! `kubeadm init` runs, what the engine allows remembered per engine, names up to kind's
-//! limit on engines that refuse `--privileged`, and no secret in any output at `-v 9`.
+//! `kubeadm init` runs, init not waiting for a worker still booting, what the engine allows
+//! remembered per engine, names up to kind's limit on engines that refuse `--privileged`, and
+//! no secret in any output at `-v 9`.
 
 use crate::common::*;
 use std::path::Path;
@@ -108,6 +109,48 @@ fn a_worker_failing_to_boot_while_init_runs_stops_the_create() {
     let log = std::fs::read_to_string(shared.join("calls.jsonl")).unwrap_or_default();
     assert!(log.contains("\"init\""), "kubeadm init had started: {log}");
     assert!(c.containers().is_empty(), "{:?}", c.containers());
+}
+
+#[test]
+fn init_does_not_wait_for_a_worker_still_booting() {
+    if !docker_available() {
+        return;
+    }
+    // The worker starts booting only once the control plane's stand-in logged `kubeadm init`:
+    // a create that wrote every node before init would wait for it until the boot limit.
+    let worker = DerivedImage::build(
+        "late",
+        "ENTRYPOINT [\"/bin/sh\", \"-c\", \"until grep -qs '\\\"init\\\"' /shared/calls.jsonl; \
+         do sleep 0.05; done; exec /usr/local/bin/entrypoint /sbin/init\"]\n",
+    );
+    let c = TestCluster::new("late");
+    let shared = c.dir.path().join("calls");
+    std::fs::create_dir(&shared).unwrap();
+    let config = c.write_config(&format!(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n\
+         - role: control-plane\n  image: {i}\n  extraMounts:\n  - hostPath: {s}\n    containerPath: /var/log/kindling-standin\n\
+         - role: worker\n  image: {w}\n  extraMounts:\n  - hostPath: {s}\n    containerPath: /shared\n",
+        s = shared.display(),
+        w = worker.0,
+        i = standin_image(),
+    ));
+    // No --image: it would replace the worker's.
+    let out = run(&mut c.kindling(&[
+        "create",
+        "cluster",
+        "--name",
+        &c.name,
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let calls = standin_calls(&format!("{}-worker", c.name));
+    let join = calls
+        .iter()
+        .find(|call| call["tool"] == "kubeadm")
+        .unwrap_or_else(|| panic!("the worker never ran kubeadm: {calls:?}"));
+    assert!(join.to_string().contains("join"), "{join}");
+    assert_eq!(join["containerd_ready"], true, "{join}");
 }
 
 #[test]

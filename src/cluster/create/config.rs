@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 /// What later steps need from the configuration step.
 pub(crate) struct Kube {
-    /// Kubernetes version of each node (from its `/kind/version`).
-    pub versions: HashMap<String, KubeVersion>,
+    /// The bootstrap node's Kubernetes version (from its `/kind/version`).
+    pub version: KubeVersion,
     /// The control plane `kubeadm init` runs on (first by name).
     pub bootstrap: String,
     /// The in-network API endpoint (`<node>:6443`) nodes use.
@@ -31,27 +31,34 @@ pub(crate) struct Kube {
     /// The bootstrap node's `/etc/kubernetes/admin.conf` as kindling wrote it (kubeadm keeps
     /// an existing kubeconfig that matches), the base of the user's kubeconfig entry.
     pub admin_conf: String,
-    /// For each node but the bootstrap one: whether its configuration is written yet.
-    pub written: HashMap<String, tokio::sync::watch::Receiver<bool>>,
+    /// For each node but the bootstrap one: its Kubernetes version once its configuration is
+    /// written.
+    pub written: HashMap<String, tokio::sync::watch::Receiver<Option<KubeVersion>>>,
 }
 
 impl Kube {
-    /// Waits until `node`'s configuration is written (at once for the bootstrap node).
-    pub async fn written(&self, node: &str) -> anyhow::Result<()> {
-        let Some(wait) = self.written.get(node) else {
-            return Ok(());
-        };
-        wait.clone()
-            .wait_for(|done| *done)
+    /// Waits until `node`'s configuration is written; returns its Kubernetes version.
+    pub async fn written(&self, node: &str) -> anyhow::Result<KubeVersion> {
+        if node == self.bootstrap {
+            return Ok(self.version.clone());
+        }
+        let mut wait = self
+            .written
+            .get(node)
+            .with_context(|| format!("node \"{node}\" has no configuration"))?
+            .clone();
+        let version = wait
+            .wait_for(Option::is_some)
             .await
-            .map(drop)
-            .map_err(|_| anyhow::anyhow!("the configuration of node \"{node}\" was not written"))
+            .map_err(|_| anyhow::anyhow!("the configuration of node \"{node}\" was not written"))?;
+        version
+            .clone()
+            .context("a written configuration without a version")
     }
 
     /// The bootstrap node's Kubernetes version.
     pub fn bootstrap_version(&self) -> &KubeVersion {
-        // Every internal node has a version after `write`; the bootstrap node is one of them.
-        &self.versions[&self.bootstrap]
+        &self.version
     }
 }
 
@@ -91,40 +98,17 @@ pub(super) async fn write<'a>(
         .iter()
         .find(|n| n.name == bootstrap)
         .context("the bootstrap control plane is not among the nodes")?;
-    // One command per node: its version and, from the bootstrap node, the manifests too.
-    // One read per image: /kind/version comes with the image, so nodes of the same image share
-    // it (each exec costs CPU the booting nodes need). The bootstrap node also gives the
-    // manifests.
-    let mut readers: Vec<&Node> = vec![bootstrap_node];
-    for node in &internal {
-        if !readers.iter().any(|r| r.image == node.image) {
-            readers.push(node);
-        }
-    }
-    let read = try_join_all(readers.iter().map(|node| async move {
-        let paths: &[&str] = if node.name == bootstrap_node.name {
-            &[VERSION_FILE, CNI_MANIFEST, STORAGE_MANIFEST]
-        } else {
-            &[VERSION_FILE]
-        };
-        let texts = read_texts(ctx, node, paths).await?;
-        anyhow::Ok((*node, texts))
-    }))
+    // One command: the version and the manifests the bootstrap node's image holds.
+    let mut texts = read_texts(
+        ctx,
+        bootstrap_node,
+        &[VERSION_FILE, CNI_MANIFEST, STORAGE_MANIFEST],
+    )
     .await?;
-    let mut by_image: HashMap<&str, KubeVersion> = HashMap::new();
-    let (mut cni_manifest, mut storage_manifest) = (None, None);
-    for (node, mut texts) in read {
-        let version = texts.first_mut().and_then(Option::take);
-        by_image.insert(&node.image, parse_version(&node.name, version)?);
-        if node.name == bootstrap_node.name {
-            storage_manifest = texts.get_mut(2).and_then(Option::take);
-            cni_manifest = texts.get_mut(1).and_then(Option::take);
-        }
-    }
-    let versions: HashMap<String, KubeVersion> = internal
-        .iter()
-        .filter_map(|n| Some((n.name.clone(), by_image.get(n.image.as_str())?.clone())))
-        .collect();
+    // read_texts gives one entry per path asked for.
+    let version = parse_version(&bootstrap, texts[0].take())?;
+    let cni_manifest = texts[1].take();
+    let storage_manifest = texts[2].take();
     let cni_manifest = if ctx.config.networking.disable_default_cni {
         None
     } else {
@@ -136,9 +120,8 @@ pub(super) async fn write<'a>(
     // Every control plane's certificates follow the bootstrap node's ClusterConfiguration:
     // kubeadm init uploads it and kubeadm join checks joiners against it. It may also ask for
     // another key algorithm or CA lifetime than the CAs made before the nodes existed.
-    let bootstrap_rendered = render_node(ctx, bootstrap_node, &versions, pki, &endpoint)?;
-    let cluster_certs =
-        kubeadm::cluster_cert_config(&bootstrap_rendered, &bootstrap, &versions[&bootstrap])?;
+    let bootstrap_rendered = render_node(ctx, bootstrap_node, &version, pki, &endpoint)?;
+    let cluster_certs = kubeadm::cluster_cert_config(&bootstrap_rendered, &bootstrap, &version)?;
     for line in &cluster_certs.ignored {
         ctx.reporter.warn(line);
     }
@@ -159,26 +142,27 @@ pub(super) async fn write<'a>(
     };
     let shared = Arc::new(Shared {
         pki,
-        bootstrap: bootstrap.clone(),
+        bootstrap: bootstrap_node.name.clone(),
+        bootstrap_image: bootstrap_node.image.clone(),
+        bootstrap_version: version.clone(),
         endpoint: endpoint.clone(),
-        versions: versions.clone(),
         cluster_certs,
     });
-    let admin_conf = write_node(ctx, bootstrap_node, &shared)
-        .await?
-        .context("no admin.conf was written for the bootstrap control plane")?;
+    let (_, admin_conf) = write_node(ctx, bootstrap_node, &shared).await?;
+    let admin_conf =
+        admin_conf.context("no admin.conf was written for the bootstrap control plane")?;
     // The other nodes are written as each one can run commands, while the bootstrap node
     // goes on to `kubeadm init`; each join waits for its own node's write.
     let mut written = HashMap::new();
     let mut pending = Vec::new();
     for node in internal.into_iter().filter(|n| n.name != bootstrap) {
-        let (done, wait) = tokio::sync::watch::channel(false);
+        let (done, wait) = tokio::sync::watch::channel(None);
         written.insert(node.name.clone(), wait);
         let shared = shared.clone();
         pending.push(
             async move {
-                write_node(ctx, node, &shared).await?;
-                done.send_replace(true);
+                let (version, _) = write_node(ctx, node, &shared).await?;
+                done.send_replace(Some(version));
                 anyhow::Ok(())
             }
             .boxed(),
@@ -187,7 +171,7 @@ pub(super) async fn write<'a>(
     Ok((
         Kube {
             admin_conf,
-            versions,
+            version,
             bootstrap,
             endpoint,
             cni_manifest,
@@ -202,8 +186,9 @@ pub(super) async fn write<'a>(
 struct Shared {
     pki: Arc<ClusterPki>,
     bootstrap: String,
+    bootstrap_image: String,
+    bootstrap_version: KubeVersion,
     endpoint: String,
-    versions: HashMap<String, KubeVersion>,
     cluster_certs: kubeadm::ClusterCertConfig,
 }
 
@@ -221,16 +206,13 @@ impl Pending<'_> {
 fn render_node(
     ctx: &Ctx,
     node: &Node,
-    versions: &HashMap<String, KubeVersion>,
+    version: &KubeVersion,
     pki: &ClusterPki,
     endpoint: &str,
 ) -> anyhow::Result<String> {
     let index = node
         .config_index
         .context("internal node without a config entry")?;
-    let version = versions
-        .get(&node.name)
-        .context("internal node without a Kubernetes version")?;
     kubeadm::render(&RenderInput {
         cluster: &ctx.config,
         node: &ctx.config.nodes[index],
@@ -252,16 +234,33 @@ fn render_node(
     })
 }
 
-/// Writes one node's files once it can run commands; returns the bootstrap node's admin.conf.
-async fn write_node(ctx: &Ctx, node: &Node, shared: &Shared) -> anyhow::Result<Option<String>> {
+/// Writes one node's files once it can run commands; returns its Kubernetes version and, for
+/// the bootstrap node, the admin.conf written.
+async fn write_node(
+    ctx: &Ctx,
+    node: &Node,
+    shared: &Shared,
+) -> anyhow::Result<(KubeVersion, Option<String>)> {
     let Shared {
         pki,
         bootstrap,
+        bootstrap_image,
+        bootstrap_version,
         endpoint,
-        versions,
         cluster_certs,
     } = shared;
-    let rendered = render_node(ctx, node, versions, pki, endpoint)?;
+    // /kind/version comes with the image: nodes of the bootstrap node's image share its
+    // version, which saves an exec (CPU the booting nodes need) per node.
+    let version = if node.image == *bootstrap_image {
+        bootstrap_version.clone()
+    } else {
+        let text = read_texts(ctx, node, &[VERSION_FILE])
+            .await?
+            .pop()
+            .flatten();
+        parse_version(&node.name, text)?
+    };
+    let rendered = render_node(ctx, node, &version, pki, endpoint)?;
     // The config holds the bootstrap token: the reporter redacts it (report::redact).
     ctx.reporter
         .debug(2, &format!("kubeadm config for {}:\n{rendered}", node.name));
@@ -284,7 +283,7 @@ async fn write_node(ctx: &Ctx, node: &Node, shared: &Shared) -> anyhow::Result<O
             cluster_certs,
             &rendered,
             &node.name,
-            &versions[&node.name],
+            &version,
             command,
             addresses,
         )?;
@@ -307,7 +306,7 @@ async fn write_node(ctx: &Ctx, node: &Node, shared: &Shared) -> anyhow::Result<O
         .map(|f| String::from_utf8_lossy(&f.contents).into_owned());
     node.usable().await?;
     ctx.engine.write_files_with_tar(&node.name, &files).await?;
-    Ok(admin_conf)
+    Ok((version, admin_conf))
 }
 
 /// Where kubeadm (and kindling, before it) puts the cluster admin's kubeconfig.

@@ -149,14 +149,10 @@ pub(super) async fn show(
 
 async fn join(ctx: &Ctx, node: &Node, kube: &Kube) -> anyhow::Result<()> {
     node.ready().await?;
-    kube.written(&node.name).await?;
-    let version = kube
-        .versions
-        .get(&node.name)
-        .context("node without a Kubernetes version")?;
+    let version = kube.written(&node.name).await?;
     let out = ctx
         .engine
-        .exec_ok(&node.name, &kubeadm::join_command(version), None)
+        .exec_ok(&node.name, &kubeadm::join_command(&version), None)
         .await
         .context("failed to join node with kubeadm")?;
     ctx.reporter
