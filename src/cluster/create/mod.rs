@@ -1,10 +1,11 @@
 //! `create cluster`: an ordered list of steps (one file each), run under a cancellation token,
 //! with rollback of everything this run made on any failure, SIGINT or SIGTERM.
 //!
-//! Order: images ∥ network ∥ CA generation → nodes created and started → load balancer →
-//! configuration (written while the nodes boot) → init as soon as the bootstrap node is ready →
-//! (CNI → StorageClass) ∥ (control-plane joins → worker joins, each as soon as its node is
-//! ready) → wait → kubeconfig. A node failing to boot stops the create at any point.
+//! Order: (images ∥ network → nodes created and started) ∥ CA generation → load balancer →
+//! the bootstrap node's configuration → init as soon as that node is ready → (CNI →
+//! StorageClass) ∥ (control-plane joins → worker joins, each as soon as its node is ready and
+//! written; every other node is written while it boots) → wait → kubeconfig. A node failing to
+//! boot or to be written stops the create at any point.
 
 mod cni;
 mod config;
