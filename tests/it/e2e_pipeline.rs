@@ -4,11 +4,40 @@
 //! no secret in any output at `-v 9`.
 
 use crate::common::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn cache_file(dir: &Path) -> std::path::PathBuf {
     dir.join("kindling").join("engines.json")
+}
+
+/// A worker image whose entrypoint is `script` (sh), a cluster for it, and the host directory
+/// the control plane's stand-in logs its calls into, which the worker sees at `/shared`.
+fn watching_worker(what: &str, script: &str) -> (DerivedImage, TestCluster, PathBuf) {
+    let entrypoint = serde_json::json!(["/bin/sh", "-c", script]);
+    let worker = DerivedImage::build(what, &format!("ENTRYPOINT {entrypoint}\n"));
+    let c = TestCluster::new(what);
+    let shared = c.dir.path().join("calls");
+    std::fs::create_dir(&shared).unwrap();
+    (worker, c, shared)
+}
+
+/// The config of the stand-in control plane (with `more_mounts`, YAML list items) and that
+/// worker. Used without `--image`, which would replace the worker's.
+fn one_plus_watching_worker(
+    c: &TestCluster,
+    worker: &DerivedImage,
+    shared: &Path,
+    more_mounts: &str,
+) -> PathBuf {
+    c.write_config(&format!(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n\
+         - role: control-plane\n  image: {i}\n  extraMounts:\n{more_mounts}  - hostPath: {s}\n    containerPath: /var/log/kindling-standin\n\
+         - role: worker\n  image: {w}\n  extraMounts:\n  - hostPath: {s}\n    containerPath: /shared\n",
+        s = shared.display(),
+        w = worker.0,
+        i = standin_image(),
+    ))
 }
 
 #[test]
@@ -44,26 +73,23 @@ fn a_worker_failing_to_boot_while_init_runs_stops_the_create() {
     // The worker boots as far as systemd's banner (so its configuration is written), then waits
     // until the control plane's stand-in logged `kubeadm init`, and dies. init hangs meanwhile:
     // only a create that watches every node during init can end before the test's timeout.
-    let worker = DerivedImage::build(
+    let (worker, c, shared) = watching_worker(
         "dies",
-        "ENTRYPOINT [\"/bin/sh\", \"-c\", \"echo 'systemd 252 running in system mode (stand-in)'; \
-         until grep -qs '\\\"kubeadm\\\"' /shared/calls.jsonl; do sleep 0.05; done; \
-         echo 'this worker dies while init runs'; exit 3\"]\n",
+        "echo 'systemd 252 running in system mode (stand-in)'; \
+         until grep -qs '\"kubeadm\"' /shared/calls.jsonl; do sleep 0.05; done; \
+         echo 'this worker dies while init runs'; exit 3",
     );
-    let c = TestCluster::new("dies");
-    let shared = c.dir.path().join("calls");
-    std::fs::create_dir(&shared).unwrap();
     let directives = c.dir.path().join("directives");
     std::fs::write(&directives, "hang kubeadm init\n").unwrap();
-    let config = c.write_config(&format!(
-        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n\
-         - role: control-plane\n  image: {i}\n  extraMounts:\n  - hostPath: {d}\n    containerPath: /kind/standin/directives\n  - hostPath: {s}\n    containerPath: /var/log/kindling-standin\n\
-         - role: worker\n  image: {w}\n  extraMounts:\n  - hostPath: {s}\n    containerPath: /shared\n",
-        d = directives.display(),
-        s = shared.display(),
-        w = worker.0,
-        i = standin_image(),
-    ));
+    let config = one_plus_watching_worker(
+        &c,
+        &worker,
+        &shared,
+        &format!(
+            "  - hostPath: {}\n    containerPath: /kind/standin/directives\n",
+            directives.display()
+        ),
+    );
     // No --image: it would replace the worker's.
     let mut cmd = c.kindling(&[
         "create",
@@ -118,22 +144,12 @@ fn init_does_not_wait_for_a_worker_still_booting() {
     }
     // The worker starts booting only once the control plane's stand-in logged `kubeadm init`:
     // a create that wrote every node before init would wait for it until the boot limit.
-    let worker = DerivedImage::build(
+    let (worker, c, shared) = watching_worker(
         "late",
-        "ENTRYPOINT [\"/bin/sh\", \"-c\", \"until grep -qs '\\\"init\\\"' /shared/calls.jsonl; \
-         do sleep 0.05; done; exec /usr/local/bin/entrypoint /sbin/init\"]\n",
+        "until grep -qs '\"init\"' /shared/calls.jsonl; do sleep 0.05; done; \
+         exec /usr/local/bin/entrypoint /sbin/init",
     );
-    let c = TestCluster::new("late");
-    let shared = c.dir.path().join("calls");
-    std::fs::create_dir(&shared).unwrap();
-    let config = c.write_config(&format!(
-        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n\
-         - role: control-plane\n  image: {i}\n  extraMounts:\n  - hostPath: {s}\n    containerPath: /var/log/kindling-standin\n\
-         - role: worker\n  image: {w}\n  extraMounts:\n  - hostPath: {s}\n    containerPath: /shared\n",
-        s = shared.display(),
-        w = worker.0,
-        i = standin_image(),
-    ));
+    let config = one_plus_watching_worker(&c, &worker, &shared, "");
     // No --image: it would replace the worker's.
     let out = run(&mut c.kindling(&[
         "create",
