@@ -23,7 +23,7 @@ fn watching_worker(what: &str, script: &str) -> (DerivedImage, TestCluster, Path
 }
 
 /// The config of the stand-in control plane (with `more_mounts`, YAML list items) and that
-/// worker. Used without `--image`, which would replace the worker's.
+/// worker.
 fn one_plus_watching_worker(
     c: &TestCluster,
     worker: &DerivedImage,
@@ -38,6 +38,18 @@ fn one_plus_watching_worker(
         w = worker.0,
         i = standin_image(),
     ))
+}
+
+/// `create cluster` from `config` without `--image`, which would replace the worker's.
+fn create_without_image(c: &TestCluster, config: &Path) -> Command {
+    c.kindling(&[
+        "create",
+        "cluster",
+        "--name",
+        &c.name,
+        "--config",
+        config.to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -90,15 +102,7 @@ fn a_worker_failing_to_boot_while_init_runs_stops_the_create() {
             directives.display()
         ),
     );
-    // No --image: it would replace the worker's.
-    let mut cmd = c.kindling(&[
-        "create",
-        "cluster",
-        "--name",
-        &c.name,
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let mut cmd = create_without_image(&c, &config);
     // A create that did not notice would wait for the hung init until this bound.
     cmd.env("KINDLING_NODE_COMMAND_TIMEOUT", "5m");
     let mut bounded = Command::new("timeout");
@@ -150,15 +154,7 @@ fn init_does_not_wait_for_a_worker_still_booting() {
          exec /usr/local/bin/entrypoint /sbin/init",
     );
     let config = one_plus_watching_worker(&c, &worker, &shared, "");
-    // No --image: it would replace the worker's.
-    let out = run(&mut c.kindling(&[
-        "create",
-        "cluster",
-        "--name",
-        &c.name,
-        "--config",
-        config.to_str().unwrap(),
-    ]));
+    let out = run(&mut create_without_image(&c, &config));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let calls = standin_calls(&format!("{}-worker", c.name));
     let join = calls

@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 /// What later steps need from the configuration step.
 pub(crate) struct Kube {
-    /// The bootstrap node's Kubernetes version (from its `/kind/version`).
-    pub version: KubeVersion,
+    /// The bootstrap node's Kubernetes version (from its `/kind/version`); see
+    /// [`Kube::bootstrap_version`].
+    version: KubeVersion,
     /// The control plane `kubeadm init` runs on (first by name).
     pub bootstrap: String,
     /// The in-network API endpoint (`<node>:6443`) nodes use.
